@@ -1,0 +1,173 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// JobStatus is where a job is in its life. See DESIGN.md §5.
+type JobStatus string
+
+const (
+	StatusPending     JobStatus = "pending"
+	StatusDispatching JobStatus = "dispatching"
+	StatusTriggered   JobStatus = "triggered"
+	StatusRunning     JobStatus = "running"
+	StatusCompleted   JobStatus = "completed"
+	StatusFailed      JobStatus = "failed"
+	StatusCancelled   JobStatus = "cancelled"
+)
+
+// AllStatuses lists every status in life order.
+var AllStatuses = []JobStatus{
+	StatusPending, StatusDispatching, StatusTriggered, StatusRunning,
+	StatusCompleted, StatusFailed, StatusCancelled,
+}
+
+// Valid reports whether s is a known status.
+func (s JobStatus) Valid() bool {
+	for _, k := range AllStatuses {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Terminal reports whether no further transition is possible.
+func (s JobStatus) Terminal() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+}
+
+// Active reports whether a job holds (or is about to hold) a runner:
+// dispatched but not finished. Active jobs count against max_concurrent.
+func (s JobStatus) Active() bool {
+	return s == StatusDispatching || s == StatusTriggered || s == StatusRunning
+}
+
+// JobSource says how a job entered the queue.
+type JobSource string
+
+const (
+	JobSourceUI      JobSource = "ui"
+	JobSourceAPI     JobSource = "api"
+	JobSourceComment JobSource = "comment"
+)
+
+// Valid reports whether s is a known source.
+func (s JobSource) Valid() bool {
+	return s == JobSourceUI || s == JobSourceAPI || s == JobSourceComment
+}
+
+// Job is one queued workflow_dispatch. Field names are the API's and the
+// database's (DESIGN.md §7).
+type Job struct {
+	ID           int64             `json:"id"`
+	GroupID      string            `json:"group_id"`
+	TemplateID   string            `json:"template_id,omitempty"`
+	Name         string            `json:"name"`
+	Owner        string            `json:"owner"`
+	Repo         string            `json:"repo"`
+	WorkflowID   string            `json:"workflow_id"`
+	Ref          string            `json:"ref"`
+	Inputs       map[string]string `json:"inputs"`
+	Labels       map[string]string `json:"labels,omitempty"`
+	Status       JobStatus         `json:"status"`
+	Paused       bool              `json:"paused"`
+	Position     float64           `json:"position"`
+	AutoRequeue  bool              `json:"auto_requeue"`
+	RequeueLimit int               `json:"requeue_limit"`
+	RequeueCount int               `json:"requeue_count"`
+	// AttemptID identifies the current dispatch attempt; it is what makes a
+	// run recognisable after a crash between "dispatching" and "triggered".
+	AttemptID  string    `json:"attempt_id,omitempty"`
+	RunID      int64     `json:"run_id,omitempty"`
+	RunURL     string    `json:"run_url,omitempty"`
+	RunnerName string    `json:"runner_name,omitempty"`
+	Conclusion string    `json:"conclusion,omitempty"`
+	Error      string    `json:"error,omitempty"`
+	Source     JobSource `json:"source"`
+	SourceURL  string    `json:"source_url,omitempty"`
+	CreatedBy  string    `json:"created_by"`
+	// CancelRequested marks a triggered or running job whose cancel was sent
+	// to GitHub and is waiting for GitHub to confirm it.
+	CancelRequested bool       `json:"cancel_requested"`
+	DispatchAfter   *time.Time `json:"dispatch_after,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	DispatchingAt   *time.Time `json:"dispatching_at,omitempty"`
+	TriggeredAt     *time.Time `json:"triggered_at,omitempty"`
+	StartedAt       *time.Time `json:"started_at,omitempty"`
+	CompletedAt     *time.Time `json:"completed_at,omitempty"`
+}
+
+// ErrTransition is returned for a state change the state machine refuses.
+var ErrTransition = errors.New("transition not allowed")
+
+// next lists, for each non-terminal state, where a job may go.
+// dispatching may fall back to pending (transient error, or no run found
+// after the grace period) and may jump ahead when a crashed attempt's run is
+// adopted after it already started or ended.
+var next = map[JobStatus][]JobStatus{
+	StatusPending:     {StatusDispatching, StatusCancelled, StatusFailed},
+	StatusDispatching: {StatusPending, StatusTriggered, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled},
+	StatusTriggered:   {StatusRunning, StatusCompleted, StatusFailed, StatusCancelled},
+	StatusRunning:     {StatusCompleted, StatusFailed, StatusCancelled},
+}
+
+// CheckTransition accepts or refuses moving a job from one status to another.
+// Terminal states are final and a status never "moves" to itself: callers
+// that receive the same news twice (duplicate webhooks) see ErrTransition
+// and treat it as already applied.
+func CheckTransition(from, to JobStatus) error {
+	if !from.Valid() || !to.Valid() {
+		return fmt.Errorf("%w: unknown status %q -> %q", ErrTransition, from, to)
+	}
+	for _, s := range next[from] {
+		if s == to {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s -> %s", ErrTransition, from, to)
+}
+
+// CheckPause accepts or refuses pausing or unpausing a job: only pending jobs
+// carry the paused flag.
+func CheckPause(status JobStatus) error {
+	if status != StatusPending {
+		return fmt.Errorf("%w: only pending jobs can be paused or unpaused, job is %s", ErrTransition, status)
+	}
+	return nil
+}
+
+// StatusForConclusion maps a workflow run's conclusion to a terminal status.
+// An unknown conclusion (GitHub adds new ones) fails the job rather than
+// leaving it running forever; the raw conclusion is kept beside it.
+func StatusForConclusion(conclusion string) JobStatus {
+	switch conclusion {
+	case "success", "neutral", "skipped":
+		return StatusCompleted
+	case "cancelled":
+		return StatusCancelled
+	default: // failure, timed_out, startup_failure, action_required, stale, unknown
+		return StatusFailed
+	}
+}
+
+// ShouldRequeue decides whether a job that reached a terminal state gets a
+// copy at the bottom of its queue. A job that failed before GitHub ever ran
+// it (permanent dispatch error: no run id) is never requeued, so a 404
+// workflow cannot become a job per cycle.
+func ShouldRequeue(j Job) bool {
+	if !j.AutoRequeue || !j.Status.Terminal() {
+		return false
+	}
+	if j.RequeueLimit > 0 && j.RequeueCount >= j.RequeueLimit {
+		return false
+	}
+	if j.Status == StatusFailed && j.RunID == 0 {
+		return false
+	}
+	return true
+}
