@@ -46,10 +46,23 @@ type Options struct {
 }
 
 // Store is the database. Safe for concurrent use.
+//
+// Data methods are written once, on *Q, which runs them on whatever it is
+// bound to: Store embeds a Q bound to the pool, and InTx hands fn a Q bound to
+// a transaction, so a webhook can apply several changes atomically with the
+// very same methods.
 type Store struct {
+	*Q
 	db     *sqlx.DB
 	driver Driver
+}
+
+// Q runs the store's data methods on the pool or on one transaction.
+type Q struct {
+	x      queryer
+	driver Driver
 	now    func() time.Time
+	inTx   bool
 }
 
 // Open connects, checks the connection and, if asked, migrates.
@@ -90,7 +103,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("connect %s: %w", opts.Driver, err)
 	}
-	s := &Store{db: db, driver: opts.Driver, now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, driver: opts.Driver}
+	s.Q = &Q{x: db, driver: opts.Driver, now: func() time.Time { return time.Now().UTC() }}
 	if opts.Migrate {
 		if _, err := s.Migrate(ctx); err != nil {
 			_ = db.Close()
@@ -128,10 +142,17 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // SetClock replaces the store's clock; tests use it to make timestamps exact.
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.Q.now = now }
 
-// q rebinds a "?" query for the driver.
-func (s *Store) q(query string) string { return s.db.Rebind(query) }
+// rebind turns a "?" query into the driver's placeholders.
+func (q *Q) rebind(query string) string { return sqlx.Rebind(sqlx.BindType(q.driverName()), query) }
+
+func (q *Q) driverName() string {
+	if q.driver == DriverPostgres {
+		return "postgres"
+	}
+	return "sqlite3"
+}
 
 // queryer is what both *sqlx.DB and *sqlx.Tx offer, so helpers can run
 // inside or outside a transaction.
@@ -141,13 +162,15 @@ type queryer interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// Tx runs fn in a transaction, committing if it returns nil.
-func (s *Store) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+// InTx runs fn in one transaction, committing if it returns nil and rolling
+// back otherwise. fn must use only the Q it is given: on SQLite the pool has
+// a single connection, so touching the Store inside fn would wait forever.
+func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&Q{x: tx, driver: s.driver, now: s.Q.now, inTx: true}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
