@@ -1,9 +1,8 @@
 package core
 
 import (
+	"cmp"
 	"slices"
-	"sort"
-	"strings"
 )
 
 // GroupLoad is what the capacity calculation needs to know about one group.
@@ -44,48 +43,28 @@ type Allocation struct {
 // Capacity decides how many jobs each group may dispatch in this pass.
 //
 // Idle online runners are first set aside for demand that already exists:
-// jobs queued inside GitHub, then our own dispatched-but-not-started jobs.
-// What remains is shared among groups with pending work, one runner at a time
-// round-robin, bounded by each group's pending count and max_concurrent. A
-// runner is promised at most once across all groups. Where several runners
-// fit, the one that fewer groups could use is taken first, keeping versatile
-// runners for the groups that need them.
+// jobs queued inside GitHub and our own dispatched-but-not-started jobs, the
+// most constrained demand (fewest runners able to take it) first so a narrow
+// demand is not starved by a broad one that took its only runner. What
+// remains is shared among groups with pending work, one runner per group per
+// round (round-robin, most constrained group first within a round), bounded by
+// each group's pending count and max_concurrent headroom. A runner is promised
+// at most once across all groups, even when the input lists it twice. Where
+// several runners fit, one that fewer dispatchable groups could use is taken
+// first, keeping versatile runners for the groups that need them.
 //
-// The result has one entry per input group, in input order.
+// A group without runner labels gets no slots: it would match every runner
+// of the fleet, which is a configuration mistake, never an intent.
+//
+// The result has one entry per input group, in input order. The cost is
+// about O(runners + label sets × buckets + slots × groups), where buckets are
+// the distinct label sets among idle runners.
 func Capacity(in CapacityInput) []Allocation {
-	pool := newRunnerPool(in.Runners, in.Groups)
-
-	type need struct {
-		labels []string
-		count  int
-	}
-	var needs []need
-	for _, q := range in.Queued {
-		needs = append(needs, need{labels: q.Labels, count: 1})
-	}
-	for _, g := range in.Groups {
-		if g.InFlight > 0 {
-			needs = append(needs, need{labels: g.Group.RunnerLabels, count: g.InFlight})
-		}
-	}
-	// Most constrained demand first, so a narrow demand is not starved by a
-	// broad one that took its only runner.
-	sort.SliceStable(needs, func(i, j int) bool {
-		return pool.matching(needs[i].labels) < pool.matching(needs[j].labels)
-	})
-	for _, n := range needs {
-		for range n.count {
-			if _, ok := pool.take(n.labels); !ok {
-				break
-			}
-		}
-	}
-
 	out := make([]Allocation, len(in.Groups))
 	limit := make([]int, len(in.Groups))
 	for i, g := range in.Groups {
 		out[i].GroupID = g.Group.ID
-		if !g.Group.Enabled || g.Group.Paused || g.Pending <= 0 {
+		if !g.Group.Enabled || g.Group.Paused || g.Pending <= 0 || len(g.Group.RunnerLabels) == 0 {
 			continue
 		}
 		limit[i] = g.Pending
@@ -94,91 +73,85 @@ func Capacity(in CapacityInput) []Allocation {
 		}
 		limit[i] = max(limit[i], 0)
 	}
-	for progress := true; progress; {
-		progress = false
-		for i, g := range in.Groups {
-			if out[i].Slots >= limit[i] {
-				continue
+
+	pool := newRunnerPool(in.Runners)
+	groupCur := make([]*cursor, len(in.Groups))
+	for i, g := range in.Groups {
+		if len(g.Group.RunnerLabels) == 0 {
+			continue
+		}
+		groupCur[i] = pool.cursor(g.Group.RunnerLabels)
+		if limit[i] > 0 {
+			for _, b := range groupCur[i].buckets {
+				b.breadth++
 			}
-			id, ok := pool.take(g.Group.RunnerLabels)
+		}
+	}
+	pool.rank()
+
+	// Existing demand, grouped by label set so a thousand queued jobs with
+	// the same runs-on cost one lookup.
+	type need struct {
+		cur   *cursor
+		count int
+		order int
+	}
+	needs := map[*cursor]*need{}
+	addNeed := func(c *cursor, n int) {
+		if nd := needs[c]; nd != nil {
+			nd.count += n
+			return
+		}
+		needs[c] = &need{cur: c, count: n, order: len(needs)}
+	}
+	for _, q := range in.Queued {
+		addNeed(pool.cursor(q.Labels), 1)
+	}
+	for i, g := range in.Groups {
+		if g.InFlight > 0 && groupCur[i] != nil {
+			addNeed(groupCur[i], g.InFlight)
+		}
+	}
+	ordered := make([]*need, 0, len(needs))
+	for _, nd := range needs {
+		ordered = append(ordered, nd)
+	}
+	slices.SortFunc(ordered, func(a, b *need) int {
+		return cmp.Or(cmp.Compare(a.cur.initial, b.cur.initial), cmp.Compare(a.order, b.order))
+	})
+	for _, nd := range ordered {
+		for range nd.count {
+			if _, ok := nd.cur.take(); !ok {
+				break
+			}
+		}
+	}
+
+	// Within a round the most constrained group picks first; ties keep the
+	// input order. Counted after existing demand took its share.
+	order := make([]int, 0, len(in.Groups))
+	avail := make([]int, len(in.Groups))
+	for i := range in.Groups {
+		if limit[i] > 0 {
+			order = append(order, i)
+			avail[i] = groupCur[i].available()
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(avail[a], avail[b]) })
+	for len(order) > 0 {
+		kept := order[:0]
+		for _, i := range order {
+			id, ok := groupCur[i].take()
 			if !ok {
-				limit[i] = out[i].Slots // nothing left for this group
-				continue
+				continue // nothing left this group can use
 			}
 			out[i].Slots++
 			out[i].Runners = append(out[i].Runners, id)
-			progress = true
+			if out[i].Slots < limit[i] {
+				kept = append(kept, i)
+			}
 		}
+		order = kept
 	}
 	return out
-}
-
-// runnerPool holds idle runners bucketed by identical label sets, so that
-// taking a runner costs O(buckets), not O(runners), with fleets of thousands.
-type runnerPool struct {
-	buckets []*runnerBucket
-}
-
-type runnerBucket struct {
-	labels  []string
-	ids     []int64
-	breadth int // how many groups could use a runner of this bucket
-}
-
-func newRunnerPool(runners []Runner, groups []GroupLoad) *runnerPool {
-	byKey := map[string]*runnerBucket{}
-	p := &runnerPool{}
-	for _, r := range runners {
-		if !r.Idle() {
-			continue
-		}
-		labels := NormalizeLabels(r.Labels)
-		sorted := slices.Clone(labels)
-		slices.Sort(sorted)
-		key := strings.Join(sorted, "\x00")
-		b := byKey[key]
-		if b == nil {
-			b = &runnerBucket{labels: labels}
-			for _, g := range groups {
-				if HasLabels(labels, g.Group.RunnerLabels) {
-					b.breadth++
-				}
-			}
-			byKey[key] = b
-			p.buckets = append(p.buckets, b)
-		}
-		b.ids = append(b.ids, r.ID)
-	}
-	// Deterministic choice: narrowest bucket first, then by label key.
-	sort.SliceStable(p.buckets, func(i, j int) bool {
-		if p.buckets[i].breadth != p.buckets[j].breadth {
-			return p.buckets[i].breadth < p.buckets[j].breadth
-		}
-		return strings.Join(p.buckets[i].labels, ",") < strings.Join(p.buckets[j].labels, ",")
-	})
-	return p
-}
-
-// matching counts idle runners that carry every label of want.
-func (p *runnerPool) matching(want []string) int {
-	n := 0
-	for _, b := range p.buckets {
-		if HasLabels(b.labels, want) {
-			n += len(b.ids)
-		}
-	}
-	return n
-}
-
-// take removes and returns an idle runner that carries every label of want.
-func (p *runnerPool) take(want []string) (int64, bool) {
-	for _, b := range p.buckets {
-		if len(b.ids) == 0 || !HasLabels(b.labels, want) {
-			continue
-		}
-		id := b.ids[0]
-		b.ids = b.ids[1:]
-		return id, true
-	}
-	return 0, false
 }

@@ -106,7 +106,8 @@ type Job struct {
 var ErrTransition = errors.New("transition not allowed")
 
 // next lists, for each non-terminal state, where a job may go.
-// dispatching may fall back to pending (transient error, or no run found
+// pending may fail without a dispatch when the job can no longer be sent at
+// all (its template or group was removed from the config). dispatching may fall back to pending (transient error, or no run found
 // after the grace period) and may jump ahead when a crashed attempt's run is
 // adopted after it already started or ended.
 var next = map[JobStatus][]JobStatus{
@@ -155,18 +156,33 @@ func StatusForConclusion(conclusion string) JobStatus {
 	}
 }
 
+// CheckJobTransition is CheckTransition for a concrete job: a paused pending
+// job may be cancelled or failed but never dispatched, so a pause that races
+// a dispatch pass always wins.
+func CheckJobTransition(j Job, to JobStatus) error {
+	if err := CheckTransition(j.Status, to); err != nil {
+		return err
+	}
+	if j.Paused && to == StatusDispatching {
+		return fmt.Errorf("%w: job %d is paused", ErrTransition, j.ID)
+	}
+	return nil
+}
+
 // ShouldRequeue decides whether a job that reached a terminal state gets a
-// copy at the bottom of its queue. A job that failed before GitHub ever ran
-// it (permanent dispatch error: no run id) is never requeued, so a 404
-// workflow cannot become a job per cycle.
+// copy at the bottom of its queue. RequeueLimit 0 means no limit: the job is
+// requeued every time until auto-requeue is switched off; a positive limit
+// stops once RequeueCount reaches it.
+//
+// A job that never got a workflow run (RunID 0) is never requeued: either
+// the dispatch failed permanently (a 404 workflow must not become a job per
+// cycle) or someone withdrew it from the queue before it was sent, which is
+// not a request to queue it again.
 func ShouldRequeue(j Job) bool {
-	if !j.AutoRequeue || !j.Status.Terminal() {
+	if !j.AutoRequeue || !j.Status.Terminal() || j.RunID == 0 {
 		return false
 	}
 	if j.RequeueLimit > 0 && j.RequeueCount >= j.RequeueLimit {
-		return false
-	}
-	if j.Status == StatusFailed && j.RunID == 0 {
 		return false
 	}
 	return true

@@ -41,3 +41,37 @@ func NormalizeLabels(labels []string) []string {
 	}
 	return out
 }
+
+// UnservedLabels explains a label mismatch (DESIGN.md §5): a run asked for
+// want, and runners lists the label sets of the group's runners. It returns
+// nil when some runner carries every wanted label, or when the group has no
+// runners at all (an autoscaled group at zero cannot be judged). Otherwise it
+// returns the wanted labels that no runner carries; when each label exists on
+// some runner but no single runner carries them all, it returns what the
+// closest runner (fewest missing, first on ties) lacks, so the answer is
+// never empty for a real mismatch.
+func UnservedLabels(want []string, runners [][]string) []string {
+	if len(runners) == 0 {
+		return nil
+	}
+	var closest []string
+	for i, have := range runners {
+		missing := MissingLabels(have, want)
+		if len(missing) == 0 {
+			return nil
+		}
+		if i == 0 || len(missing) < len(closest) {
+			closest = missing
+		}
+	}
+	var none []string
+	for _, w := range want {
+		if !slices.ContainsFunc(runners, func(have []string) bool { return HasLabels(have, []string{w}) }) {
+			none = append(none, w)
+		}
+	}
+	if len(none) > 0 {
+		return none
+	}
+	return closest
+}

@@ -1,0 +1,255 @@
+package config
+
+import (
+	"time"
+
+	"github.com/ethpandaops/dispatchoor/core"
+)
+
+// Config is a loaded, expanded and validated configuration. Every key of
+// DESIGN.md §3 has a field here; the yaml tags are the keys.
+type Config struct {
+	Server        Server        `yaml:"server"`
+	Database      Database      `yaml:"database"`
+	GitHub        GitHub        `yaml:"github"`
+	Dispatcher    Dispatcher    `yaml:"dispatcher"`
+	SlashCommands SlashCommands `yaml:"slash_commands"`
+	Auth          Auth          `yaml:"auth"`
+	History       History       `yaml:"history"`
+	GroupsConfig  Groups        `yaml:"groups"`
+
+	// File is the path the configuration was loaded from.
+	File string `yaml:"-"`
+}
+
+// Server is the HTTP side.
+type Server struct {
+	Listen string `yaml:"listen"`
+	// PublicURL is where users and GitHub reach this server: links in
+	// comments, OAuth and App-manifest callbacks. No trailing slash.
+	PublicURL string `yaml:"public_url"`
+	// CORSOrigins are exact origins (scheme://host[:port]). "*" allows any
+	// origin but then credentials are never sent.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// TrustedProxies are CIDRs (or single addresses) whose X-Forwarded-For
+	// is believed when finding a client's address.
+	TrustedProxies []string   `yaml:"trusted_proxies"`
+	RateLimit      RateLimits `yaml:"rate_limit"`
+}
+
+// RateLimits are per client address.
+type RateLimits struct {
+	Auth          RateLimit `yaml:"auth"`          // login, OAuth
+	Public        RateLimit `yaml:"public"`        // health, metrics
+	Authenticated RateLimit `yaml:"authenticated"` // behind a session or token
+}
+
+// RateLimit of zero disables the limit.
+type RateLimit struct {
+	RequestsPerMinute int `yaml:"requests_per_minute"`
+}
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Database says where state lives.
+type Database struct {
+	Driver   string   `yaml:"driver"`
+	SQLite   SQLite   `yaml:"sqlite"`
+	Postgres Postgres `yaml:"postgres"`
+}
+
+// SQLite is the embedded single-replica database. Path is relative to the
+// working directory, as for any other command-line file argument.
+type SQLite struct {
+	Path string `yaml:"path"`
+}
+
+// Postgres is either a DSN or its parts; parts are joined into a URL DSN.
+type Postgres struct {
+	DSN      Secret `yaml:"dsn"`
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	User     string `yaml:"user"`
+	Password Secret `yaml:"password"`
+	Database string `yaml:"database"`
+	SSLMode  string `yaml:"sslmode"`
+}
+
+// GitHub is the GitHub (or GitHub Enterprise Server) the App lives on.
+type GitHub struct {
+	WebURL string `yaml:"web_url"` // no trailing slash
+	APIURL string `yaml:"api_url"` // always ends with "/", as go-github wants
+	App    App    `yaml:"app"`
+}
+
+// App holds the GitHub App's credentials. All empty means setup mode (or
+// credentials stored by the manifest flow).
+type App struct {
+	ID int64 `yaml:"id"`
+	// PrivateKeyPath is resolved against the config file's folder at load.
+	PrivateKeyPath string `yaml:"private_key_path"`
+	PrivateKey     Secret `yaml:"private_key"`
+	WebhookSecret  Secret `yaml:"webhook_secret"`
+	ClientID       string `yaml:"client_id"`
+	ClientSecret   Secret `yaml:"client_secret"`
+}
+
+// Configured reports whether the config file itself carries App credentials.
+func (a App) Configured() bool {
+	return a.ID != 0 && (a.PrivateKeyPath != "" || a.PrivateKey != "")
+}
+
+// Dispatcher tunes the dispatch loop and the reconciler.
+type Dispatcher struct {
+	Enabled           bool          `yaml:"enabled"`
+	Interval          time.Duration `yaml:"interval"`
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	StartTimeout      time.Duration `yaml:"start_timeout"`
+}
+
+// Repository permission levels, lowest first, as GitHub's collaborator
+// permission endpoint names them in role_name.
+var permissionLevels = []string{"read", "triage", "write", "maintain", "admin"}
+
+// SlashCommands configures /dispatch comments.
+type SlashCommands struct {
+	Enabled       bool   `yaml:"enabled"`
+	MinPermission string `yaml:"min_permission"`
+	// Repos are owner/name globs (path.Match syntax, case-insensitive).
+	Repos []string `yaml:"repos"`
+}
+
+// Roles a dashboard user can hold.
+const (
+	RoleAdmin    = "admin"
+	RoleReadonly = "readonly"
+)
+
+// Auth configures dashboard and API login.
+type Auth struct {
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	Basic      BasicAuth     `yaml:"basic"`
+	GitHub     GitHubAuth    `yaml:"github"`
+}
+
+// BasicAuth is username and password login.
+type BasicAuth struct {
+	Enabled bool   `yaml:"enabled"`
+	Users   []User `yaml:"users"`
+}
+
+// User is a basic-auth user. Exactly one of Password and PasswordHash is set.
+type User struct {
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password"`
+	PasswordHash Secret `yaml:"password_hash"`
+	Role         string `yaml:"role"`
+}
+
+// GitHubAuth is OAuth login through the App. User mapping wins over org
+// mapping; the highest role wins.
+type GitHubAuth struct {
+	Enabled         bool              `yaml:"enabled"`
+	OrgRoleMapping  map[string]string `yaml:"org_role_mapping"`
+	UserRoleMapping map[string]string `yaml:"user_role_mapping"`
+}
+
+// History is retention of finished jobs.
+type History struct {
+	// RetentionDays of zero keeps history forever.
+	RetentionDays   int           `yaml:"retention_days"`
+	CleanupInterval time.Duration `yaml:"cleanup_interval"`
+}
+
+// Groups holds runner groups by provider; GitHub is the only one.
+type Groups struct {
+	GitHub []Group `yaml:"github"`
+}
+
+// Group is a pool of runners identified by labels, with its templates.
+type Group struct {
+	ID           string   `yaml:"id"`
+	Name         string   `yaml:"name"`
+	RunnerLabels []string `yaml:"runner_labels"`
+	// RunnerScope is "org:<org>" or "repo:<owner>/<repo>": where the
+	// reconciler lists runners. Derived from the templates when they all
+	// share one owner.
+	RunnerScope string `yaml:"runner_scope"`
+	// MaxConcurrent of zero means no limit beyond idle runners.
+	MaxConcurrent int        `yaml:"max_concurrent"`
+	Templates     []Template `yaml:"workflow_dispatch_templates"`
+	TemplateFiles []string   `yaml:"workflow_dispatch_templates_files"`
+	TemplateURLs  []string   `yaml:"workflow_dispatch_templates_urls"`
+
+	// all holds the templates of every source in order, after load.
+	all []Template
+}
+
+// AllTemplates returns the group's templates from every source: inline,
+// then files, then URLs, each tagged with its source.
+func (g Group) AllTemplates() []Template { return g.all }
+
+// Template is a workflow_dispatch recipe.
+type Template struct {
+	ID         string            `yaml:"id"`
+	Name       string            `yaml:"name"`
+	Owner      string            `yaml:"owner"`
+	Repo       string            `yaml:"repo"`
+	WorkflowID string            `yaml:"workflow_id"`
+	Ref        string            `yaml:"ref"`
+	Inputs     map[string]string `yaml:"inputs"`
+	Labels     map[string]string `yaml:"labels"`
+
+	Source core.TemplateSource `yaml:"-"`
+
+	// file and path locate the template for problems.
+	file, path string
+}
+
+// defaults is the configuration before the file is laid over it. Decoding
+// only touches keys that are present, so a block that omits a key (say
+// dispatcher without enabled) keeps the default rather than Go's zero value.
+func defaults() Config {
+	return Config{
+		Server: Server{
+			Listen: ":9090",
+			RateLimit: RateLimits{
+				Auth:          RateLimit{RequestsPerMinute: 10},
+				Public:        RateLimit{RequestsPerMinute: 120},
+				Authenticated: RateLimit{RequestsPerMinute: 600},
+			},
+		},
+		Database: Database{
+			Driver: DriverSQLite,
+			SQLite: SQLite{Path: "./dispatchoor.db"},
+		},
+		GitHub: GitHub{
+			WebURL: "https://github.com",
+			APIURL: "https://api.github.com/",
+		},
+		Dispatcher: Dispatcher{
+			Enabled:           true,
+			Interval:          15 * time.Second,
+			ReconcileInterval: 5 * time.Minute,
+			StartTimeout:      30 * time.Minute,
+		},
+		SlashCommands: SlashCommands{MinPermission: "write"},
+		Auth: Auth{
+			SessionTTL: 24 * time.Hour,
+			Basic:      BasicAuth{Enabled: true},
+		},
+		History: History{RetentionDays: 30, CleanupInterval: time.Hour},
+	}
+}
+
+// Default returns the configuration an empty file produces, with
+// public_url derived from listen. Useful for tests and the demo.
+func Default() *Config {
+	c := defaults()
+	c.Server.PublicURL = publicURLFor(c.Server.Listen)
+	return &c
+}

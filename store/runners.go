@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ethpandaops/dispatchoor/core"
+)
+
+// RunnerRecord is a runner as stored: GitHub's view plus what we track about
+// it. It embeds core.Runner so its JSON is the runner's, flat.
+type RunnerRecord struct {
+	core.Runner
+	// InstallationID is the App installation whose token lists the runner's
+	// scope; 0 when not known yet.
+	InstallationID int64 `json:"installation_id,omitempty"`
+	// UpdatedAt is the last change of state (listing or webhook).
+	UpdatedAt time.Time `json:"updated_at"`
+	// SeenAt is the last time GitHub mentioned the runner at all.
+	SeenAt time.Time `json:"seen_at"`
+}
+
+// ScopeListing is the reconciler's authoritative list of one scope's runners.
+type ScopeListing struct {
+	// Scope is "org:NAME" or "repo:OWNER/NAME".
+	Scope          string
+	InstallationID int64
+	Runners        []core.Runner
+	// ListedAt is when the listing was requested. Runners a webhook changed
+	// after it keep their busy state, and runners first seen after it are not
+	// removed: the listing is older than what the webhook told us. Zero turns
+	// the guard off.
+	ListedAt time.Time
+}
+
+// RunnerChanges says what a listing changed, by runner id, ascending.
+type RunnerChanges struct {
+	Added   []int64 `json:"added"`
+	Updated []int64 `json:"updated"`
+	Removed []int64 `json:"removed"`
+}
+
+// Empty reports whether the listing changed nothing.
+func (c RunnerChanges) Empty() bool {
+	return len(c.Added) == 0 && len(c.Updated) == 0 && len(c.Removed) == 0
+}
+
+// RunnerFilter narrows ListRunners; the zero value lists every runner.
+type RunnerFilter struct {
+	Scope string
+}
+
+type runnerRow struct {
+	ID             int64         `db:"id"`
+	Name           string        `db:"name"`
+	Scope          string        `db:"scope"`
+	Labels         string        `db:"labels"`
+	Status         string        `db:"status"`
+	Busy           bool          `db:"busy"`
+	Ephemeral      bool          `db:"ephemeral"`
+	CurrentJobID   sql.NullInt64 `db:"current_job_id"`
+	InstallationID sql.NullInt64 `db:"installation_id"`
+	UpdatedAt      time.Time     `db:"updated_at"`
+	SeenAt         time.Time     `db:"seen_at"`
+}
+
+const runnerColumns = `id, name, scope, labels, status, busy, ephemeral, current_job_id,
+	installation_id, updated_at, seen_at`
+
+func (r runnerRow) record() (RunnerRecord, error) {
+	labels, err := rtDecodeLabels(r.Labels)
+	if err != nil {
+		return RunnerRecord{}, fmt.Errorf("runner %d: %w", r.ID, err)
+	}
+	return RunnerRecord{
+		Runner: core.Runner{
+			ID: r.ID, Name: r.Name, Scope: r.Scope, Labels: labels,
+			Status: core.RunnerStatus(r.Status), Busy: r.Busy, Ephemeral: r.Ephemeral,
+			CurrentJobID: r.CurrentJobID.Int64,
+		},
+		InstallationID: r.InstallationID.Int64,
+		UpdatedAt:      r.UpdatedAt.UTC(),
+		SeenAt:         r.SeenAt.UTC(),
+	}, nil
+}
+
+func validRunnerScope(scope string) error {
+	kind, name, ok := strings.Cut(scope, ":")
+	switch {
+	case !ok || name == "":
+		return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME", scope)
+	case kind == "org" && !strings.Contains(name, "/"):
+		return nil
+	case kind == "repo" && strings.Count(name, "/") == 1 && !strings.HasPrefix(name, "/") && !strings.HasSuffix(name, "/"):
+		return nil
+	}
+	return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME", scope)
+}
+
+func validRunnerStatus(s core.RunnerStatus) error {
+	if s != core.RunnerOnline && s != core.RunnerOffline {
+		return fmt.Errorf("runner status %q: want online or offline", s)
+	}
+	return nil
+}
+
+// ReplaceScopeRunners makes the stored runners of a scope exactly the listed
+// ones: new runners are added, listed ones updated, unlisted ones removed.
+// Runners of other scopes are untouched. A runner GitHub lists as busy keeps
+// the job we know it is running (the listing does not say which job), so a
+// later completed event can still free it.
+func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChanges, error) {
+	if err := validRunnerScope(l.Scope); err != nil {
+		return RunnerChanges{}, fmt.Errorf("replace runners: %w", err)
+	}
+	seen := map[int64]bool{}
+	for _, r := range l.Runners {
+		if r.Scope != "" && r.Scope != l.Scope {
+			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner %d has scope %s", l.Scope, r.ID, r.Scope)
+		}
+		if err := validRunnerStatus(r.Status); err != nil {
+			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner %d: %w", l.Scope, r.ID, err)
+		}
+		if r.ID <= 0 || seen[r.ID] {
+			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner id %d is invalid or listed twice", l.Scope, r.ID)
+		}
+		seen[r.ID] = true
+	}
+	var ch RunnerChanges
+	err := q.rtAtomic(ctx, func(q *Q) error {
+		var rows []runnerRow
+		if err := q.x.SelectContext(ctx, &rows, q.rebind(`SELECT `+runnerColumns+` FROM runners WHERE scope = ?`), l.Scope); err != nil {
+			return fmt.Errorf("list runners of %s: %w", l.Scope, err)
+		}
+		existing := make(map[int64]runnerRow, len(rows))
+		for _, r := range rows {
+			existing[r.ID] = r
+		}
+		now := q.rtNow()
+		for _, r := range l.Runners {
+			r.Scope = l.Scope
+			old, known := existing[r.ID]
+			if !known {
+				if err := q.insertListedRunner(ctx, r, l.InstallationID, now); err != nil {
+					return err
+				}
+				ch.Added = append(ch.Added, r.ID)
+				continue
+			}
+			changed, err := q.updateListedRunner(ctx, old, r, l, now)
+			if err != nil {
+				return err
+			}
+			if changed {
+				ch.Updated = append(ch.Updated, r.ID)
+			}
+		}
+		for _, old := range rows {
+			if seen[old.ID] || (!l.ListedAt.IsZero() && old.SeenAt.After(l.ListedAt)) {
+				continue
+			}
+			if _, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM runners WHERE id = ? AND scope = ?`), old.ID, l.Scope); err != nil {
+				return fmt.Errorf("remove vanished runner %d of %s: %w", old.ID, l.Scope, err)
+			}
+			ch.Removed = append(ch.Removed, old.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return RunnerChanges{}, err
+	}
+	slices.Sort(ch.Added)
+	slices.Sort(ch.Updated)
+	slices.Sort(ch.Removed)
+	return ch, nil
+}
+
+// insertListedRunner stores a runner new to this scope. It may exist under
+// another scope (re-registered elsewhere); the listing moves it here.
+func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, installationID int64, now time.Time) error {
+	labels, err := rtEncodeLabels(r.Labels)
+	if err != nil {
+		return fmt.Errorf("runner %d: %w", r.ID, err)
+	}
+	var job int64
+	if r.Busy {
+		job = r.CurrentJobID
+	}
+	_, err = q.x.ExecContext(ctx, q.rebind(`INSERT INTO runners (`+runnerColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, scope = excluded.scope,
+			labels = excluded.labels, status = excluded.status, busy = excluded.busy,
+			ephemeral = excluded.ephemeral, current_job_id = excluded.current_job_id,
+			installation_id = COALESCE(excluded.installation_id, runners.installation_id),
+			updated_at = excluded.updated_at, seen_at = excluded.seen_at`),
+		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Busy, r.Ephemeral, rtNullID(job),
+		rtNullID(installationID), now, now)
+	if err != nil {
+		return fmt.Errorf("add runner %d to %s: %w", r.ID, r.Scope, err)
+	}
+	return nil
+}
+
+// updateListedRunner applies the listing to a known runner and reports
+// whether anything but the timestamps changed.
+func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner, l ScopeListing, now time.Time) (bool, error) {
+	busy, job := r.Busy, int64(0)
+	switch {
+	case !l.ListedAt.IsZero() && old.UpdatedAt.After(l.ListedAt):
+		// A webhook moved this runner after the listing was taken.
+		busy, job = old.Busy, old.CurrentJobID.Int64
+	case busy && r.CurrentJobID != 0:
+		job = r.CurrentJobID
+	case busy:
+		job = old.CurrentJobID.Int64
+	}
+	labels, err := rtEncodeLabels(r.Labels)
+	if err != nil {
+		return false, fmt.Errorf("runner %d: %w", r.ID, err)
+	}
+	changed := old.Name != r.Name || old.Labels != labels || old.Status != string(r.Status) ||
+		old.Busy != busy || old.Ephemeral != r.Ephemeral || old.CurrentJobID.Int64 != job
+	_, err = q.x.ExecContext(ctx, q.rebind(`UPDATE runners SET name = ?, labels = ?, status = ?,
+		busy = ?, ephemeral = ?, current_job_id = ?,
+		installation_id = COALESCE(?, installation_id), updated_at = ?, seen_at = ?
+		WHERE id = ?`),
+		r.Name, labels, string(r.Status), busy, r.Ephemeral, rtNullID(job),
+		rtNullID(l.InstallationID), now, now, r.ID)
+	if err != nil {
+		return false, fmt.Errorf("update runner %d of %s: %w", r.ID, l.Scope, err)
+	}
+	return changed, nil
+}
+
+// UpsertRunnerSeen records a runner that a webhook mentioned. A runner we
+// have never listed (typically an ephemeral one that registered without any
+// event) is created online and idle with the labels given (often none: the
+// workflow_job payload names the runner, not its labels); created tells the
+// caller to schedule a reconcile of its scope. A known runner only gets its
+// name and seen_at refreshed; its labels and state stay as they are.
+func (q *Q) UpsertRunnerSeen(ctx context.Context, r RunnerRecord) (created bool, err error) {
+	if r.ID <= 0 {
+		return false, fmt.Errorf("record runner: invalid id %d", r.ID)
+	}
+	if err := validRunnerScope(r.Scope); err != nil {
+		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
+	}
+	if r.Status == "" {
+		r.Status = core.RunnerOnline
+	}
+	if err := validRunnerStatus(r.Status); err != nil {
+		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
+	}
+	labels, err := rtEncodeLabels(r.Labels)
+	if err != nil {
+		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
+	}
+	now := q.rtNow()
+	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO runners (`+runnerColumns+`)
+		VALUES (?, ?, ?, ?, ?, FALSE, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Ephemeral, rtNullID(r.InstallationID), now, now)
+	if err != nil {
+		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
+	}
+	n, err := rtAffected(res, "record runner")
+	if err != nil {
+		return false, err
+	}
+	if n == 1 {
+		return true, nil
+	}
+	_, err = q.x.ExecContext(ctx, q.rebind(`UPDATE runners SET
+		name = CASE WHEN ? = '' THEN name ELSE ? END,
+		installation_id = COALESCE(installation_id, ?), seen_at = ?
+		WHERE id = ?`), r.Name, r.Name, rtNullID(r.InstallationID), now, r.ID)
+	if err != nil {
+		return false, fmt.Errorf("refresh runner %d: %w", r.ID, err)
+	}
+	return false, nil
+}
+
+// MarkRunnerBusy records that a runner has started a GitHub job. It is
+// refused (applied false) when that job is already known to be completed: a
+// late in_progress must not make a runner busy with a finished job. An
+// unknown runner is ErrNotFound; record it with UpsertRunnerSeen first.
+func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (applied bool, err error) {
+	if githubJobID <= 0 {
+		return false, fmt.Errorf("mark runner %d busy: invalid job id %d", runnerID, githubJobID)
+	}
+	now := q.rtNow()
+	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
+		SET busy = TRUE, status = 'online', current_job_id = ?, updated_at = ?, seen_at = ?
+		WHERE id = ? AND NOT EXISTS (
+			SELECT 1 FROM github_jobs WHERE github_jobs.id = ? AND github_jobs.status = 'completed')`),
+		githubJobID, now, now, runnerID, githubJobID)
+	if err != nil {
+		return false, fmt.Errorf("mark runner %d busy with job %d: %w", runnerID, githubJobID, err)
+	}
+	n, err := rtAffected(res, "mark runner busy")
+	if err != nil || n == 1 {
+		return n == 1, err
+	}
+	if _, err := q.GetRunner(ctx, runnerID); err != nil {
+		return false, fmt.Errorf("mark runner busy with job %d: %w", githubJobID, err)
+	}
+	return false, nil
+}
+
+// MarkRunnerIdleIfJob frees a runner only if the job it is busy with is this
+// one. Webhooks arrive out of order: a late completed event for an older job
+// must not free a runner that has since started a newer one. freed is false
+// when the runner is unknown or busy with another job.
+func (q *Q) MarkRunnerIdleIfJob(ctx context.Context, runnerID, githubJobID int64) (freed bool, err error) {
+	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
+		SET busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?
+		WHERE id = ? AND current_job_id = ?`), q.rtNow(), q.rtNow(), runnerID, githubJobID)
+	if err != nil {
+		return false, fmt.Errorf("free runner %d after job %d: %w", runnerID, githubJobID, err)
+	}
+	n, err := rtAffected(res, "free runner")
+	return n == 1, err
+}
+
+// GetRunner returns one runner.
+func (q *Q) GetRunner(ctx context.Context, id int64) (RunnerRecord, error) {
+	var row runnerRow
+	if err := q.x.GetContext(ctx, &row, q.rebind(`SELECT `+runnerColumns+` FROM runners WHERE id = ?`), id); err != nil {
+		return RunnerRecord{}, notFound(err, fmt.Sprintf("runner %d", id))
+	}
+	return row.record()
+}
+
+// ListRunners returns runners ordered by scope and name.
+func (q *Q) ListRunners(ctx context.Context, f RunnerFilter) ([]RunnerRecord, error) {
+	query, args := `SELECT `+runnerColumns+` FROM runners`, []any{}
+	if f.Scope != "" {
+		query += ` WHERE scope = ?`
+		args = append(args, f.Scope)
+	}
+	var rows []runnerRow
+	if err := q.x.SelectContext(ctx, &rows, q.rebind(query+` ORDER BY scope, name, id`), args...); err != nil {
+		return nil, fmt.Errorf("list runners: %w", err)
+	}
+	out := make([]RunnerRecord, 0, len(rows))
+	for _, r := range rows {
+		rec, err := r.record()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// RemoveRunner deletes a runner (e.g. GitHub answered 404 for it).
+func (q *Q) RemoveRunner(ctx context.Context, id int64) error {
+	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM runners WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("remove runner %d: %w", id, err)
+	}
+	n, err := rtAffected(res, "remove runner")
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("remove runner %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// CoreRunners strips store bookkeeping, for the capacity calculation.
+func CoreRunners(rs []RunnerRecord) []core.Runner {
+	out := make([]core.Runner, len(rs))
+	for i, r := range rs {
+		out[i] = r.Runner
+	}
+	return out
+}
