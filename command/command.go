@@ -119,7 +119,7 @@ func needsQuote(v string) bool {
 
 // Help is the grammar, formatted for a reply comment.
 func Help() string {
-	return "Commands (one per line; quoted lines and code blocks are ignored):\n\n" +
+	return "Commands (one per line; quoted lines, code blocks and HTML comments are ignored):\n\n" +
 		"```\n" +
 		"/dispatch <template-id> [key=value ...] [--group G] [--ref R] [--top] [--requeue N]\n" +
 		"/dispatch status [job-id]\n" +
@@ -133,6 +133,7 @@ func Help() string {
 		"- `--ref R` dispatches on branch or tag R; on a pull request `--ref pr` means its head branch.\n" +
 		"- `--top` puts the job at the front of the queue.\n" +
 		"- `--requeue N` queues the job again each time it ends, at most N times (0: no limit).\n" +
-		"- Flags can also be written `--group=G`. `status` without a job id lists your latest jobs.\n" +
+		"- Flags can also be written `--group=G`. A job id may be written `42` or `#42`; " +
+		"`status` without one lists your latest jobs.\n" +
 		"- `list` shows the templates you can dispatch from this repository.\n"
 }

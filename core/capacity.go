@@ -47,11 +47,12 @@ type Allocation struct {
 // most constrained demand (fewest runners able to take it) first so a narrow
 // demand is not starved by a broad one that took its only runner. What
 // remains is shared among groups with pending work, one runner per group per
-// round (round-robin, most constrained group first within a round), bounded by
-// each group's pending count and max_concurrent headroom. A runner is promised
-// at most once across all groups, even when the input lists it twice. Where
-// several runners fit, one that fewer dispatchable groups could use is taken
-// first, keeping versatile runners for the groups that need them.
+// round (round-robin; within a round the most constrained group picks first:
+// fewest runners left for it, then most labels), bounded by each group's
+// pending count and max_concurrent headroom. A runner is promised at most
+// once across all groups, even when the input lists it twice. Where several
+// runners fit, one that fewer dispatchable groups could use is taken first,
+// keeping versatile runners for the groups that need them.
 //
 // A group without runner labels gets no slots: it would match every runner
 // of the fleet, which is a configuration mistake, never an intent.
@@ -137,7 +138,12 @@ func Capacity(in CapacityInput) []Allocation {
 			avail[i] = groupCur[i].available()
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(avail[a], avail[b]) })
+	// On a tie the group asking for more labels goes first: it is the
+	// narrower one, and the broader group can use runners that free up later.
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(avail[a], avail[b]),
+			cmp.Compare(len(in.Groups[b].Group.RunnerLabels), len(in.Groups[a].Group.RunnerLabels)))
+	})
 	for len(order) > 0 {
 		kept := order[:0]
 		for _, i := range order {

@@ -62,7 +62,29 @@ func TestCapacityInvariantsRandomWorlds(t *testing.T) {
 	}
 }
 
+// BenchmarkCapacity runs a large fleet: 10,000 runners, 50 groups and 1,000
+// jobs queued inside GitHub. "unique labels" gives every runner a label of
+// its own (a name label, as some autoscalers add), the worst case for
+// bucketing: it must stay linear-ish, not quadratic.
 func BenchmarkCapacity(b *testing.B) {
+	for _, unique := range []bool{false, true} {
+		name := "shared label sets"
+		if unique {
+			name = "unique labels"
+		}
+		b.Run(name, func(b *testing.B) {
+			in := bigWorld(unique)
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := Capacity(in); len(out) != len(in.Groups) {
+					b.Fatal("wrong result size")
+				}
+			}
+		})
+	}
+}
+
+func bigWorld(unique bool) CapacityInput {
 	r := rand.New(rand.NewPCG(1, 2))
 	const groups, runners, demands = 50, 10_000, 1_000
 	var in CapacityInput
@@ -80,6 +102,9 @@ func BenchmarkCapacity(b *testing.B) {
 		if r.IntN(2) == 0 {
 			labels = append(labels, "large")
 		}
+		if unique {
+			labels = append(labels, fmt.Sprintf("runner-%d", i))
+		}
 		in.Runners = append(in.Runners, Runner{
 			ID: int64(i + 1), Name: fmt.Sprintf("runner-%d", i), Labels: labels,
 			Status: RunnerOnline, Busy: r.IntN(3) == 0,
@@ -88,11 +113,22 @@ func BenchmarkCapacity(b *testing.B) {
 	for range demands {
 		in.Queued = append(in.Queued, QueuedDemand{Labels: []string{"self-hosted", fmt.Sprintf("pool-%d", r.IntN(25))}})
 	}
-	b.ReportAllocs()
-	for b.Loop() {
+	return in
+}
+
+func TestCapacityBigFleetInvariants(t *testing.T) {
+	for _, unique := range []bool{false, true} {
+		in := bigWorld(unique)
 		out := Capacity(in)
-		if len(out) != groups {
-			b.Fatal("wrong result size")
+		total := 0
+		for _, a := range out {
+			total += a.Slots
 		}
+		// 50 groups × 20 pending, ~6,600 idle runners minus 1,000 queued
+		// and 150 in flight: every group can be served in full.
+		if total != 50*20 {
+			t.Errorf("unique=%v: %d slots, want every pending job served", unique, total)
+		}
+		checkInvariants(t, in, out, false)
 	}
 }

@@ -48,6 +48,9 @@ func TestCapacity(t *testing.T) {
 	full.Running = 4
 	inflight := grp("a", 5, "sh")
 	inflight.InFlight = 2
+	pausedInFlight := grp("p", 5, "sh")
+	pausedInFlight.Group.Paused = true
+	pausedInFlight.InFlight = 2
 
 	tests := []struct {
 		name string
@@ -81,6 +84,14 @@ func TestCapacity(t *testing.T) {
 		{"in-flight jobs hold runners back",
 			CapacityInput{Groups: []GroupLoad{inflight}, Runners: idle(1, 3, "sh")},
 			map[string]int{"a": 1}},
+		{"a paused group's in-flight jobs still hold runners back",
+			CapacityInput{Groups: []GroupLoad{pausedInFlight, grp("a", 5, "sh")}, Runners: idle(1, 3, "sh")},
+			map[string]int{"p": 0, "a": 1}},
+		{"in-flight jobs of another group hold only runners they can use",
+			CapacityInput{
+				Groups:  []GroupLoad{func() GroupLoad { g := grp("gpu", 0, "sh", "gpu"); g.InFlight = 5; return g }(), grp("a", 5, "sh")},
+				Runners: slices.Concat(idle(1, 1, "sh", "gpu"), idle(10, 2, "sh"))},
+			map[string]int{"gpu": 0, "a": 2}},
 		{"GitHub-queued demand this group's runners can take is subtracted",
 			CapacityInput{Groups: []GroupLoad{grp("a", 5, "sh", "a")}, Runners: idle(1, 3, "sh", "a"), Queued: queued(2, "sh")},
 			map[string]int{"a": 1}},
@@ -120,6 +131,11 @@ func TestCapacity(t *testing.T) {
 				Groups:  []GroupLoad{grp("broad", 5, "sh"), grp("gpu", 5, "sh", "gpu")},
 				Runners: slices.Concat(idle(1, 1, "sh", "gpu"), idle(10, 1, "sh"))},
 			map[string]int{"broad": 1, "gpu": 1}},
+		{"a scarce runner goes to the group that can use nothing else",
+			CapacityInput{
+				Groups:  []GroupLoad{grp("broad", 1, "sh"), grp("gpu", 1, "sh", "gpu")},
+				Runners: idle(1, 1, "sh", "gpu")},
+			map[string]int{"broad": 0, "gpu": 1}},
 		{"narrow queued demand is served before broad queued demand",
 			// Listed first, the broad demand would take the gpu runner
 			// (nobody else wants it) and leave c's runner to the narrow one.
@@ -161,20 +177,25 @@ func mapsEqual(a, b map[string]int) bool {
 }
 
 func TestCapacityKeepsVersatileRunnerForGroupThatNeedsIt(t *testing.T) {
-	// The gpu runners come first in the input; a naive first-fit would give
-	// one to the broad group and leave the gpu group a runner short.
-	in := CapacityInput{
-		Groups:  []GroupLoad{grp("broad", 1, "sh"), grp("gpu", 2, "sh", "gpu")},
-		Runners: slices.Concat(idle(1, 2, "sh", "gpu"), idle(10, 1, "sh")),
+	// The special runners come first in the input; a first-fit would give
+	// one to the broad group and leave the special group a runner short.
+	// Two spellings, so the result cannot come from the buckets' key order.
+	for _, special := range []string{"ai", "gpu"} {
+		t.Run("special label "+special, func(t *testing.T) {
+			in := CapacityInput{
+				Groups:  []GroupLoad{grp("broad", 1, "sh"), grp("special", 2, "sh", special)},
+				Runners: slices.Concat(idle(1, 2, "sh", special), idle(10, 1, "sh")),
+			}
+			out := Capacity(in)
+			if got := slotsOf(out); got["broad"] != 1 || got["special"] != 2 {
+				t.Fatalf("slots %v, want broad 1 and special 2", got)
+			}
+			if !slices.Equal(out[0].Runners, []int64{10}) {
+				t.Fatalf("broad group was promised %v, want the plain runner 10", out[0].Runners)
+			}
+			checkInvariants(t, in, out, false)
+		})
 	}
-	out := Capacity(in)
-	if got := slotsOf(out); got["broad"] != 1 || got["gpu"] != 2 {
-		t.Fatalf("slots %v, want broad 1 and gpu 2", got)
-	}
-	if !slices.Equal(out[0].Runners, []int64{10}) {
-		t.Fatalf("broad group was promised %v, want the plain runner 10", out[0].Runners)
-	}
-	checkInvariants(t, in, out, false)
 }
 
 func TestCapacitySharedRunnerPromisedOnce(t *testing.T) {

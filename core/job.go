@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -19,7 +20,7 @@ const (
 	StatusCancelled   JobStatus = "cancelled"
 )
 
-// AllStatuses lists every status in life order.
+// AllStatuses lists every status in life order. Treat it as read-only.
 var AllStatuses = []JobStatus{
 	StatusPending, StatusDispatching, StatusTriggered, StatusRunning,
 	StatusCompleted, StatusFailed, StatusCancelled,
@@ -27,10 +28,10 @@ var AllStatuses = []JobStatus{
 
 // Valid reports whether s is a known status.
 func (s JobStatus) Valid() bool {
-	for _, k := range AllStatuses {
-		if s == k {
-			return true
-		}
+	switch s {
+	case StatusPending, StatusDispatching, StatusTriggered, StatusRunning,
+		StatusCompleted, StatusFailed, StatusCancelled:
+		return true
 	}
 	return false
 }
@@ -105,16 +106,27 @@ type Job struct {
 // ErrTransition is returned for a state change the state machine refuses.
 var ErrTransition = errors.New("transition not allowed")
 
-// next lists, for each non-terminal state, where a job may go.
+// nextStatuses lists where a job may go from a status; terminal states
+// lead nowhere.
+//
 // pending may fail without a dispatch when the job can no longer be sent at
-// all (its template or group was removed from the config). dispatching may fall back to pending (transient error, or no run found
-// after the grace period) and may jump ahead when a crashed attempt's run is
-// adopted after it already started or ended.
-var next = map[JobStatus][]JobStatus{
-	StatusPending:     {StatusDispatching, StatusCancelled, StatusFailed},
-	StatusDispatching: {StatusPending, StatusTriggered, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled},
-	StatusTriggered:   {StatusRunning, StatusCompleted, StatusFailed, StatusCancelled},
-	StatusRunning:     {StatusCompleted, StatusFailed, StatusCancelled},
+// all (its template or group was removed from the config). dispatching may
+// fall back to pending (transient error, or no run found after the grace
+// period) and may jump ahead when a crashed attempt's run is adopted after it
+// already started or ended. triggered never returns to pending: a run exists
+// on GitHub, and queueing the job again could run it twice.
+func nextStatuses(from JobStatus) []JobStatus {
+	switch from {
+	case StatusPending:
+		return []JobStatus{StatusDispatching, StatusCancelled, StatusFailed}
+	case StatusDispatching:
+		return []JobStatus{StatusPending, StatusTriggered, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled}
+	case StatusTriggered:
+		return []JobStatus{StatusRunning, StatusCompleted, StatusFailed, StatusCancelled}
+	case StatusRunning:
+		return []JobStatus{StatusCompleted, StatusFailed, StatusCancelled}
+	}
+	return nil
 }
 
 // CheckTransition accepts or refuses moving a job from one status to another.
@@ -125,10 +137,8 @@ func CheckTransition(from, to JobStatus) error {
 	if !from.Valid() || !to.Valid() {
 		return fmt.Errorf("%w: unknown status %q -> %q", ErrTransition, from, to)
 	}
-	for _, s := range next[from] {
-		if s == to {
-			return nil
-		}
+	if slices.Contains(nextStatuses(from), to) {
+		return nil
 	}
 	return fmt.Errorf("%w: %s -> %s", ErrTransition, from, to)
 }
