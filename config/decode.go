@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Position is a place in a file.
+// position is a place in a file.
 type position struct{ line, col int }
 
 // nodeBudget bounds how many nodes one document may make the decoder visit,
@@ -41,6 +41,15 @@ func (d *decoder) problem(n *yaml.Node, path, format string, args ...any) {
 	d.add(p)
 }
 
+// spend takes one unit of the node budget, reporting its exhaustion once.
+func (d *decoder) spend(n *yaml.Node, path string) bool {
+	d.budget--
+	if d.budget == -1 {
+		d.problem(n, path, "document too large or too deeply aliased (over %d nodes)", nodeBudget)
+	}
+	return d.budget >= 0
+}
+
 var durationType = reflect.TypeOf(time.Duration(0))
 
 func kindName(n *yaml.Node) string {
@@ -63,10 +72,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n == nil {
 		return
 	}
-	if d.budget--; d.budget < 0 {
-		if d.budget == -1 {
-			d.problem(n, path, "document too large or too deeply aliased (over %d nodes)", nodeBudget)
-		}
+	if !d.spend(n, path) {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
@@ -163,26 +169,36 @@ func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 
 // entries lists a mapping's key/value pairs with YAML merge keys ("<<")
 // applied: merged entries first, so the mapping's own keys override them.
-func (d *decoder) entries(n *yaml.Node, path string, depth int) [][2]*yaml.Node {
+// Each mapping is merged at most once, which makes self-referencing anchors
+// (a mapping merging itself) finite instead of exponential.
+func (d *decoder) entries(n *yaml.Node, path string) [][2]*yaml.Node {
+	return d.mergedEntries(n, path, map[*yaml.Node]bool{n: true})
+}
+
+func (d *decoder) mergedEntries(n *yaml.Node, path string, visited map[*yaml.Node]bool) [][2]*yaml.Node {
 	var merged, own [][2]*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge" && depth < 8 {
-			srcs := []*yaml.Node{val}
-			if target := resolveAlias(val); target != nil && target.Kind == yaml.SequenceNode {
-				srcs = target.Content
-			}
-			for _, s := range srcs {
-				s = resolveAlias(s)
-				if s == nil || s.Kind != yaml.MappingNode {
-					d.problem(k, path, "merge key << needs a mapping or a list of mappings")
-					continue
-				}
-				merged = append(merged, d.entries(s, path, depth+1)...)
-			}
+		if k.Kind != yaml.ScalarNode || k.Value != "<<" || k.ShortTag() != "!!merge" {
+			own = append(own, [2]*yaml.Node{k, val})
 			continue
 		}
-		own = append(own, [2]*yaml.Node{k, val})
+		srcs := []*yaml.Node{val}
+		if target := resolveAlias(val); target != nil && target.Kind == yaml.SequenceNode {
+			srcs = target.Content
+		}
+		for _, src := range srcs {
+			src = resolveAlias(src)
+			if src == nil || src.Kind != yaml.MappingNode {
+				d.problem(k, path, "merge key << needs a mapping or a list of mappings")
+				continue
+			}
+			if visited[src] || !d.spend(k, path) {
+				continue
+			}
+			visited[src] = true
+			merged = append(merged, d.mergedEntries(src, path, visited)...)
+		}
 	}
 	return append(merged, own...)
 }
@@ -211,7 +227,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	}
 	out := reflect.MakeMap(v.Type())
 	seen := map[string]*yaml.Node{}
-	for _, e := range d.entries(n, path, 0) {
+	for _, e := range d.entries(n, path) {
 		key, ok := d.keyString(e[0], path)
 		if !ok {
 			continue
@@ -247,7 +263,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	}
 	fields := fieldsOf(v.Type())
 	seen := map[string]*yaml.Node{}
-	for _, e := range d.entries(n, path, 0) {
+	for _, e := range d.entries(n, path) {
 		key, ok := d.keyString(e[0], path)
 		if !ok {
 			continue

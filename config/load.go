@@ -74,7 +74,8 @@ func Parse(ctx context.Context, name string, data []byte, opts LoadOptions) (*Co
 	if opts.MaxFetchBytes <= 0 {
 		opts.MaxFetchBytes = DefaultMaxFetchBytes
 	}
-	l := &loader{opts: opts, dir: filepath.Dir(name), locs: map[string]map[string]position{}, incomplete: map[int]bool{}}
+	l := &loader{opts: opts, dir: filepath.Dir(name), locs: map[string]map[string]position{},
+		incomplete: map[int]bool{}, undecodable: map[string]bool{}}
 	cfg := defaults()
 	cfg.File = name
 	if root := l.parse(name, data); root != nil {
@@ -99,6 +100,9 @@ type loader struct {
 	// incomplete marks groups (by index) whose template sources failed, so
 	// no runner_scope is derived from a partial template list.
 	incomplete map[int]bool
+	// undecodable holds file+path of values decoding already refused, so
+	// validation does not report the same mistake a second time.
+	undecodable map[string]bool
 }
 
 func (l *loader) add(p Problem) { l.probs = append(l.probs, p) }
@@ -106,6 +110,9 @@ func (l *loader) add(p Problem) { l.probs = append(l.probs, p) }
 // at reports a problem at path in file, or at its nearest written ancestor
 // when the key itself is absent (a missing owner points at its template).
 func (l *loader) at(file, path, format string, args ...any) {
+	if l.undecodable[file+"\x00"+path] {
+		return
+	}
 	p := Problem{File: file, Path: path, Msg: fmt.Sprintf(format, args...)}
 	for probe := path; ; {
 		if pos, ok := l.locs[file][probe]; ok {
@@ -171,7 +178,10 @@ func (l *loader) expand(file string, root *yaml.Node) {
 }
 
 func (l *loader) decode(file string, root *yaml.Node, v reflect.Value) {
-	d := newDecoder(file, l.add)
+	d := newDecoder(file, func(p Problem) {
+		l.undecodable[file+"\x00"+p.Path] = true
+		l.add(p)
+	})
 	d.decode(root, v, "")
 	if l.locs[file] == nil {
 		l.locs[file] = d.pos

@@ -15,8 +15,6 @@ import (
 )
 
 var exampleEnv = map[string]string{
-	"DISPATCHOOR_PUBLIC_URL":   "https://dispatchoor.example.com",
-	"DATABASE_URL":             "postgres://u:p@db/dispatchoor",
 	"GITHUB_APP_PRIVATE_KEY":   "-----BEGIN RSA PRIVATE KEY-----\nMII...\n-----END RSA PRIVATE KEY-----\n",
 	"GITHUB_WEBHOOK_SECRET":    "whsec",
 	"GITHUB_APP_CLIENT_ID":     "Iv1.abc",
@@ -230,7 +228,7 @@ groups:
 
 func TestPrivateKeyPathIsRelativeToConfigFile(t *testing.T) {
 	cfg, ps, dir := loadFiles(t, map[string]string{
-		"config.yml": "github:\n  app: { id: 1, private_key_path: keys/app.pem, webhook_secret: s }\n",
+		"config.yml":   "github:\n  app: { id: 1, private_key_path: keys/app.pem, webhook_secret: s }\n",
 		"keys/app.pem": "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----\n",
 	}, LoadOptions{})
 	if ps != nil {
@@ -246,5 +244,41 @@ func TestLoadMissingFileIsAPlainError(t *testing.T) {
 	var ps Problems
 	if err == nil || errors.As(err, &ps) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestHostileAliasesStopQuickly(t *testing.T) {
+	tests := map[string]string{
+		"self-merging anchor":      "server: &a {<<: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], listen: \":1\"}\n",
+		"mutually merging anchors": "server: &a {<<: &b {<<: [*a, *a], listen: \":2\"}, public_url: \"http://x\"}\n",
+	}
+	for name, doc := range tests {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := Parse(context.Background(), "x.yml", []byte(doc), LoadOptions{})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil && len(err.Error()) > 10_000 {
+					t.Fatalf("a few lines of YAML produced %d bytes of problems", len(err.Error()))
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Parse did not return within 10s")
+			}
+		})
+	}
+}
+
+func TestNewLoadOptionsReadsTheProcessEnvironment(t *testing.T) {
+	t.Setenv("DISPATCHOOR_TEST_LISTEN", ":7070")
+	dir := writeFiles(t, map[string]string{"config.yml": "server:\n  listen: \"${DISPATCHOOR_TEST_LISTEN}\"\n"})
+	cfg, err := Load(context.Background(), filepath.Join(dir, "config.yml"), NewLoadOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.Listen != ":7070" || cfg.File != filepath.Join(dir, "config.yml") {
+		t.Fatalf("listen = %q, file = %q", cfg.Server.Listen, cfg.File)
 	}
 }

@@ -225,7 +225,8 @@ var scopePattern = regexp.MustCompile(`^(org:[A-Za-z0-9-]+|repo:[A-Za-z0-9-]+/[A
 
 func (l *loader) validateGroups(f string, groups []Group) {
 	groupAt := map[string]string{}
-	templateAt := map[string]string{}
+	type firstTemplate struct{ where, group string }
+	templateAt := map[string]firstTemplate{}
 	for gi, g := range groups {
 		p := fmt.Sprintf("groups.github[%d]", gi)
 		switch {
@@ -260,10 +261,11 @@ func (l *loader) validateGroups(f string, groups []Group) {
 				l.at(t.file, t.path+".id", "template id is required")
 			case !idPattern.MatchString(t.ID):
 				l.at(t.file, t.path+".id", "template id %q may hold only letters, digits, '.', '_' and '-'", t.ID)
-			case templateAt[t.ID] != "":
-				l.at(t.file, t.path+".id", "duplicate template id %q (first at %s; template ids are global)", t.ID, templateAt[t.ID])
+			case templateAt[t.ID].where != "":
+				first := templateAt[t.ID]
+				l.at(t.file, t.path+".id", "duplicate template id %q in group %q (first at %s in group %q; template ids are global)", t.ID, g.ID, first.where, first.group)
 			default:
-				templateAt[t.ID] = l.where(t.file, t.path+".id")
+				templateAt[t.ID] = firstTemplate{l.where(t.file, t.path+".id"), g.ID}
 			}
 			for _, req := range []struct{ key, val string }{{"owner", t.Owner}, {"repo", t.Repo}, {"workflow_id", t.WorkflowID}} {
 				if strings.TrimSpace(req.val) == "" {
