@@ -4,21 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
-
-// stampName is written into node_modules after a successful `npm ci` and holds
-// the hash of the package-lock.json it installed; npm ci wipes node_modules
-// first, so a stale or half-finished install never carries a matching stamp.
-const stampName = ".dispatchoor-lock-sha256"
 
 // installTimeout bounds a cold `npm ci`; the corpora are ~400 MB unpacked.
 const installTimeout = 15 * time.Minute
@@ -63,12 +58,8 @@ func ensureInstalled(ctx context.Context, dir string) error {
 				"to install GitHub's API and webhook descriptions (%w)", tool, err)
 		}
 	}
-	want, err := lockHash(dir)
-	if err != nil {
+	if ok, err := installed(dir); err != nil || ok {
 		return err
-	}
-	if installedHash(dir) == want {
-		return nil
 	}
 	unlock, err := lockInstall(ctx, dir)
 	if err != nil {
@@ -76,13 +67,13 @@ func ensureInstalled(ctx context.Context, dir string) error {
 	}
 	defer unlock()
 	// Another process may have finished the install while we waited.
-	if installedHash(dir) == want {
-		return nil
+	if ok, err := installed(dir); err != nil || ok {
+		return err
 	}
-	return npmCI(ctx, dir, want)
+	return npmCI(ctx, dir)
 }
 
-func npmCI(ctx context.Context, dir, hash string) error {
+func npmCI(ctx context.Context, dir string) error {
 	ctx, cancel := context.WithTimeout(ctx, installTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
@@ -91,30 +82,63 @@ func npmCI(ctx context.Context, dir, hash string) error {
 	if err != nil {
 		return fmt.Errorf("install conformance corpora: `npm ci --no-audit --no-fund` in %s: %w\n%s", dir, err, out)
 	}
-	stamp := filepath.Join(dir, "node_modules", stampName)
-	if err := os.WriteFile(stamp, []byte(hash+"\n"), 0o644); err != nil {
-		return fmt.Errorf("record conformance install: %w", err)
+	ok, err := installed(dir)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("install conformance corpora: npm ci in %s succeeded but node_modules does not match package-lock.json", dir)
 	}
 	return nil
 }
 
-func lockHash(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		return "", fmt.Errorf("read conformance package-lock.json: %w", err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+type lockfile struct {
+	Packages map[string]struct {
+		Version   string `json:"version"`
+		Integrity string `json:"integrity"`
+	} `json:"packages"`
 }
 
-// installedHash returns the lock hash of the current install, or "" if there
-// is none.
-func installedHash(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "node_modules", stampName))
+// installed reports whether node_modules holds exactly what package-lock.json
+// pins. It compares against npm's hidden lockfile (node_modules/
+// .package-lock.json), which npm writes only once an install has finished and
+// which npm ci removes with the rest of node_modules; so an install made by
+// `make` with plain npm ci counts, and a half-finished or outdated one does not.
+func installed(dir string) (bool, error) {
+	want, err := readLockfile(filepath.Join(dir, "package-lock.json"))
 	if err != nil {
-		return ""
+		return false, err
 	}
-	return strings.TrimSpace(string(b))
+	have, err := readLockfile(filepath.Join(dir, "node_modules", ".package-lock.json"))
+	if err != nil {
+		// Missing or damaged: either way a fresh npm ci is the cure.
+		return false, nil
+	}
+	for path, p := range want.Packages {
+		if path == "" {
+			continue // the project itself
+		}
+		h, ok := have.Packages[path]
+		if !ok || h.Version != p.Version || h.Integrity != p.Integrity {
+			return false, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(path), "package.json")); err != nil {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func readLockfile(path string) (lockfile, error) {
+	var l lockfile
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return l, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		return l, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return l, nil
 }
 
 // lockPath lives in the temp dir, not in node_modules (npm ci deletes that

@@ -26,8 +26,8 @@ func TestRESTRunnersList(t *testing.T) {
 				edit(t, runners, func(m map[string]any) { delete(m, "total_count") }), "total_count"},
 			{"runner id as string is refused", "/orgs/o/actions/runners",
 				edit(t, runners, func(m map[string]any) { m["runners"].([]any)[0].(map[string]any)["id"] = "23" }), "/runners/0/id"},
-			{"unknown runner status is refused", "/orgs/o/actions/runners",
-				edit(t, runners, func(m map[string]any) { m["runners"].([]any)[1].(map[string]any)["status"] = "idle" }), "/runners/1/status"},
+			{"busy as string is refused", "/orgs/o/actions/runners",
+				edit(t, runners, func(m map[string]any) { m["runners"].([]any)[1].(map[string]any)["busy"] = "false" }), "/runners/1/busy"},
 		}
 		for _, tc := range cases {
 			t.Run(string(spec)+"/"+tc.name, func(t *testing.T) {
@@ -56,8 +56,8 @@ func TestRESTRouting(t *testing.T) {
 	}{
 		{"undocumented status is refused", "GET", "/orgs/o/actions/runners", 201, `{}`,
 			"status 201 not documented for GET /orgs/o/actions/runners"},
-		{"unknown path is refused", "GET", "/orgs/o/actions/robots", 200, `{}`,
-			"no operation in api.github.com matches GET /orgs/o/actions/robots"},
+		{"unknown path is refused", "GET", "/dispatchoor/robots", 200, `{}`,
+			"no operation in api.github.com matches GET /dispatchoor/robots"},
 		{"undocumented method is refused", "DELETE", "/orgs/o/actions/runners", 204, "",
 			"DELETE not documented for /orgs/{org}/actions/runners"},
 		{"literal segment wins over parameter", "GET", "/repos/o/r/actions/runners/downloads", 200, `[]`, ""},

@@ -230,12 +230,15 @@ func (v *Validator) stop(cmd *exec.Cmd) {
 // query string) to the path GitHub's description templates.
 func restPath(raw string) string {
 	p := raw
-	if i := strings.Index(p, "://"); i >= 0 {
-		p = p[i+3:]
-		if j := strings.IndexByte(p, '/'); j >= 0 {
-			p = p[j:]
-		} else {
-			p = "/"
+	for _, scheme := range []string{"http://", "https://"} {
+		if len(p) >= len(scheme) && strings.EqualFold(p[:len(scheme)], scheme) {
+			p = p[len(scheme):]
+			if j := strings.IndexAny(p, "/?#"); j >= 0 && p[j] == '/' {
+				p = p[j:]
+			} else {
+				p = "/"
+			}
+			break
 		}
 	}
 	if i := strings.IndexAny(p, "?#"); i >= 0 {

@@ -28,8 +28,11 @@ export class RestValidator {
     const m = String(method).toLowerCase();
     const label = `${String(method).toUpperCase()} ${path}`;
     if (!METHODS.has(m)) return [`unknown HTTP method in ${label}`];
-    const route = this.match(path);
-    if (!route) return [`no operation in ${this.name} matches ${label}`];
+    const routes = this.match(path);
+    if (routes.length === 0) return [`no operation in ${this.name} matches ${label}`];
+    // Routing is by path and method: a less literal template that documents
+    // the method beats a more literal one that does not.
+    const route = routes.find((r) => this.doc.paths[r.template][m]) ?? routes[0];
     const item = this.doc.paths[route.template];
     const op = item[m];
     if (!op) {
@@ -70,19 +73,19 @@ export class RestValidator {
     return fn(body) ? [] : formatErrors(fn.errors);
   }
 
-  // match finds the template for a concrete path. Where several match
-  // (/repos/{owner}/{repo}/actions/runs/{run_id}/cancel against a generic
-  // sibling), the one with a literal segment at the first point of difference
-  // wins, as a router would route it.
+  // match returns the templates matching a concrete path, most literal
+  // first: where several match (/repos/{owner}/{repo}/actions/runners/downloads
+  // against .../runners/{runner_id}), the one with a literal segment at the
+  // first point of difference is the one GitHub routes to.
   match(path) {
     const parts = path.split("/").slice(1);
-    let best = null;
-    for (const r of this.routes) {
-      if (r.segments.length !== parts.length) continue;
-      if (!r.segments.every((s, i) => (s.literal !== undefined ? s.literal === parts[i] : s.re.test(parts[i])))) continue;
-      if (!best || moreLiteral(r, best)) best = r;
-    }
-    return best;
+    return this.routes
+      .filter(
+        (r) =>
+          r.segments.length === parts.length &&
+          r.segments.every((s, i) => (s.literal !== undefined ? s.literal === parts[i] : s.re.test(parts[i]))),
+      )
+      .sort(literalFirst);
   }
 }
 
@@ -95,13 +98,13 @@ function compileSegment(seg) {
   return { re: new RegExp(`^${source}$`) };
 }
 
-function moreLiteral(a, b) {
+function literalFirst(a, b) {
   for (let i = 0; i < a.segments.length; i++) {
     const al = a.segments[i].literal !== undefined;
     const bl = b.segments[i].literal !== undefined;
-    if (al !== bl) return al;
+    if (al !== bl) return al ? -1 : 1;
   }
-  return false;
+  return 0;
 }
 
 // responseKey picks the exact status, then an OpenAPI range ("2XX"), then
