@@ -1,0 +1,171 @@
+package gh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Client.
+type Options struct {
+	// APIURL is the REST v3 base: https://api.github.com/ or, for GitHub
+	// Enterprise Server, https://HOST/api/v3/.
+	APIURL string
+	// AppID and PrivateKey (PEM, PKCS#1 or PKCS#8) identify the App.
+	AppID      int64
+	PrivateKey []byte
+
+	Logger zerolog.Logger
+	// Transport carries the requests; nil uses a clone of
+	// http.DefaultTransport with a response-header timeout.
+	Transport http.RoundTripper
+	// Observer, when set, is called once per HTTP response.
+	Observer Observer
+	Retry    RetryPolicy
+	// InstallationTTL is how long installation lookups are cached; default 1m.
+	InstallationTTL time.Duration
+	// ClientCacheSize bounds the cached installation clients; default 64.
+	ClientCacheSize int
+	// UserAgent defaults to "dispatchoor".
+	UserAgent string
+
+	// Now and Sleep replace the clock in tests. Sleep must return early with
+	// ctx's error when ctx ends.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client talks to GitHub as the App. It is safe for concurrent use.
+type Client struct {
+	cc      githubapp.ClientCreator
+	app     *github.Client
+	log     zerolog.Logger
+	now     func() time.Time
+	host    string
+	instTTL time.Duration
+
+	// noRunDetails is set once GitHub rejected return_run_details (GitHub
+	// Enterprise Server before 3.20). A Client serves one host, so this is
+	// the per-host memory: the field is never sent to it again.
+	noRunDetails atomic.Bool
+
+	mu       sync.Mutex
+	installs map[string]cachedInstallation
+	slug     string
+}
+
+// New builds a Client. It checks the options and the private key, but makes
+// no request.
+func New(opts Options) (*Client, error) {
+	if opts.AppID <= 0 {
+		return nil, errors.New("gh: app id must be positive")
+	}
+	if len(opts.PrivateKey) == 0 {
+		return nil, errors.New("gh: app private key is empty")
+	}
+	base, err := url.Parse(opts.APIURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("gh: api url %q must be an absolute http(s) URL", opts.APIURL)
+	}
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleepCtx
+	}
+	if opts.InstallationTTL <= 0 {
+		opts.InstallationTTL = time.Minute
+	}
+	if opts.ClientCacheSize <= 0 {
+		opts.ClientCacheSize = githubapp.DefaultCachingClientCapacity
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "dispatchoor"
+	}
+	transport := opts.Transport
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 30 * time.Second
+		transport = t
+	}
+	if opts.Observer != nil {
+		transport = &observer{next: transport, observe: opts.Observer,
+			basePath: strings.TrimSuffix(base.Path, "/"), now: opts.Now}
+	}
+	log := opts.Logger.With().Str("component", "gh").Logger()
+	retry := func(next http.RoundTripper) http.RoundTripper {
+		return &retrier{next: next, policy: opts.Retry.withDefaults(), now: opts.Now, sleep: opts.Sleep, log: log}
+	}
+	// No client timeout: http.Client.Timeout would also cover the retry
+	// waits. Callers bound calls with their context.
+	creator := githubapp.NewClientCreator(base.String(), "", opts.AppID, opts.PrivateKey,
+		githubapp.WithClientUserAgent(opts.UserAgent),
+		githubapp.WithTransport(transport),
+		githubapp.WithClientMiddleware(retry),
+	)
+	cc, err := githubapp.NewCachingClientCreator(creator, opts.ClientCacheSize)
+	if err != nil {
+		return nil, fmt.Errorf("gh: build client creator: %w", err)
+	}
+	app, err := cc.NewAppClient()
+	if err != nil {
+		return nil, fmt.Errorf("gh: build app client (is the private key a PEM RSA key?): %w", err)
+	}
+	return &Client{
+		cc:       cc,
+		app:      app,
+		log:      log,
+		now:      opts.Now,
+		host:     base.Host,
+		instTTL:  opts.InstallationTTL,
+		installs: map[string]cachedInstallation{},
+	}, nil
+}
+
+// SupportsRunDetails reports whether dispatches to this host still ask for
+// run details (false after GitHub rejected return_run_details once).
+func (c *Client) SupportsRunDetails() bool { return !c.noRunDetails.Load() }
+
+// Host is the API host this client talks to.
+func (c *Client) Host() string { return c.host }
+
+// installation returns the cached installation client and a context tagged
+// with the installation for observation.
+func (c *Client) installation(ctx context.Context, inst int64, ep string) (context.Context, *github.Client, error) {
+	if inst <= 0 {
+		return ctx, nil, invalid(ep, "installation id must be positive, got %d", inst)
+	}
+	client, err := c.cc.NewInstallationClient(inst)
+	if err != nil {
+		return ctx, nil, fmt.Errorf("%s: build client for installation %d: %w", ep, inst, err)
+	}
+	return withInstallation(ctx, inst), client, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pageLimit bounds how many pages any listing follows, so a runaway Link
+// chain cannot loop forever.
+const pageLimit = 100
