@@ -73,6 +73,11 @@ func (q *Q) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	if e.At.IsZero() {
 		at = q.rtNow()
 	}
+	// Actor and target can come from a client (a failed login's username):
+	// bound their size and drop invalid UTF-8, which PostgreSQL would refuse,
+	// so the attempt is still recorded.
+	e.Actor, e.Target = rtText(e.Actor, 200), rtText(e.Target, 1000)
+	e.Action, e.ClientAddr = rtText(e.Action, 100), rtText(e.ClientAddr, 100)
 	var id int64
 	err := q.x.GetContext(ctx, &id, q.rebind(`INSERT INTO audit_log (at, actor, action, target, details, client_addr)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), at, e.Actor, e.Action, e.Target, string(details), e.ClientAddr)
@@ -82,8 +87,11 @@ func (q *Q) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 	return id, nil
 }
 
-// ListAudit returns one page of entries, newest first. The cursor is opaque;
-// paging by id visits every entry once even while new ones are appended.
+// ListAudit returns one page of entries, newest first. The cursor is opaque
+// and holds the last id seen, so paging visits every entry once and entries
+// appended meanwhile never shift later pages. (On PostgreSQL, an entry a
+// concurrent transaction commits with an id below the cursor is not on later
+// pages; it shows on the next fresh listing.)
 func (q *Q) ListAudit(ctx context.Context, aq AuditQuery) (AuditPage, error) {
 	limit := aq.Limit
 	switch {

@@ -16,10 +16,10 @@ import (
 // fails, the record rolls back with it and a redelivery is applied again.
 func (q *Q) RecordDelivery(ctx context.Context, deliveryID, event, action string) error {
 	if deliveryID == "" || len(deliveryID) > 200 {
-		return fmt.Errorf("record delivery: id %q must be 1-200 characters", deliveryID)
+		return fmt.Errorf("record delivery: id of %d bytes, want 1-200: %w", len(deliveryID), ErrInvalid)
 	}
 	if event == "" {
-		return fmt.Errorf("record delivery %s: event is empty", deliveryID)
+		return fmt.Errorf("record delivery %s: event is empty: %w", deliveryID, ErrInvalid)
 	}
 	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO webhook_deliveries (id, event, action, received_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`), deliveryID, event, action, q.rtNow())

@@ -101,11 +101,11 @@ func (q *Q) ApplyGitHubJob(ctx context.Context, j GitHubJob) (applied bool, err 
 	rank, ok := j.Status.Rank()
 	switch {
 	case !ok:
-		return false, fmt.Errorf("apply github job %d: unknown status %q", j.ID, j.Status)
+		return false, fmt.Errorf("apply github job %d: unknown status %q: %w", j.ID, j.Status, ErrInvalid)
 	case j.ID <= 0 || j.RunID <= 0:
-		return false, fmt.Errorf("apply github job %d of run %d: ids must be positive", j.ID, j.RunID)
+		return false, fmt.Errorf("apply github job %d of run %d: ids must be positive: %w", j.ID, j.RunID, ErrInvalid)
 	case !strings.Contains(j.Repo, "/"):
-		return false, fmt.Errorf("apply github job %d: repo %q is not owner/name", j.ID, j.Repo)
+		return false, fmt.Errorf("apply github job %d: repo %q is not owner/name: %w", j.ID, j.Repo, ErrInvalid)
 	}
 	if j.RunAttempt <= 0 {
 		j.RunAttempt = 1
@@ -185,7 +185,7 @@ func (q *Q) selectGitHubJobs(ctx context.Context, where string, args ...any) ([]
 // GitHub jobs were linked.
 func (q *Q) LinkGitHubRunToJob(ctx context.Context, runID, jobID int64) (int64, error) {
 	if runID <= 0 || jobID <= 0 {
-		return 0, fmt.Errorf("link run %d to job %d: ids must be positive", runID, jobID)
+		return 0, fmt.Errorf("link run %d to job %d: ids must be positive: %w", runID, jobID, ErrInvalid)
 	}
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE github_jobs SET job_id = ? WHERE run_id = ? AND job_id IS NULL`), jobID, runID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func decodeQueueCursor(s string) (queueCursor, error) {
 	c.rank, e1 = strconv.Atoi(parts[1])
 	c.position, e2 = strconv.ParseFloat(parts[2], 64)
 	c.id, e3 = strconv.ParseInt(parts[3], 10, 64)
-	if err := errors.Join(e1, e2, e3); err != nil {
+	if errors.Join(e1, e2, e3) != nil || math.IsNaN(c.position) || math.IsInf(c.position, 0) {
 		return queueCursor{}, fmt.Errorf("queue cursor: %w", ErrInvalid)
 	}
 	return c, nil

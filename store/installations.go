@@ -42,7 +42,7 @@ const installationColumns = `id, account_login, account_type, repository_selecti
 // API describes it. An installation seen again is no longer deleted.
 func (q *Q) UpsertInstallation(ctx context.Context, in Installation) error {
 	if in.ID <= 0 || in.AccountLogin == "" {
-		return fmt.Errorf("store installation %d: id and account login are required", in.ID)
+		return fmt.Errorf("store installation %d: id and account login are required: %w", in.ID, ErrInvalid)
 	}
 	if in.AccountType == "" {
 		in.AccountType = "Organization"
@@ -51,7 +51,7 @@ func (q *Q) UpsertInstallation(ctx context.Context, in Installation) error {
 		in.RepositorySelection = "all"
 	}
 	if in.RepositorySelection != "all" && in.RepositorySelection != "selected" {
-		return fmt.Errorf("store installation %d: repository selection %q: want all or selected", in.ID, in.RepositorySelection)
+		return fmt.Errorf("store installation %d: repository selection %q: want all or selected: %w", in.ID, in.RepositorySelection, ErrInvalid)
 	}
 	var suspended any
 	if in.SuspendedAt != nil {
@@ -114,7 +114,7 @@ func (q *Q) AddInstallationRepos(ctx context.Context, installationID int64, repo
 	return q.rtAtomic(ctx, func(q *Q) error {
 		for _, r := range repos {
 			if r.Owner == "" || r.Repo == "" || strings.Contains(r.Repo, "/") {
-				return fmt.Errorf("add repository %q to installation %d: want owner and name", r.String(), installationID)
+				return fmt.Errorf("add repository %q to installation %d: want owner and name: %w", r.String(), installationID, ErrInvalid)
 			}
 			_, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO installation_repos (installation_id, owner, repo)
 				VALUES (?, ?, ?) ON CONFLICT DO NOTHING`),

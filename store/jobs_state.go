@@ -88,6 +88,11 @@ func (q *Q) Transition(ctx context.Context, r TransitionRequest) (core.Job, erro
 	}
 	where := "status = ?"
 	whereArgs := []any{r.From}
+	if r.To == core.StatusDispatching {
+		// A pause racing a dispatch pass wins (core.CheckJobTransition).
+		where += " AND paused = ?"
+		whereArgs = append(whereArgs, false)
+	}
 	if r.AttemptID != "" {
 		where += " AND attempt_id = ?"
 		whereArgs = append(whereArgs, r.AttemptID)

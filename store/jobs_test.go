@@ -261,6 +261,21 @@ func TestCancelRequestedAndAutoRequeueOnActiveJobs(t *testing.T) {
 	})
 }
 
+func TestAPausedJobIsNeverMovedToDispatching(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		seed(t, s)
+		j := insert(t, s, manualJob("alpha"), store.Placement{})
+		if _, err := s.SetJobPaused(ctx, j.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Transition(ctx, store.TransitionRequest{JobID: j.ID, From: core.StatusPending, To: core.StatusDispatching, NewAttemptID: "x"})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("dispatching a paused job: %v, want ErrConflict", err)
+		}
+	})
+}
+
 func TestCancellingAPausedPendingJobClearsPaused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()

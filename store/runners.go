@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,31 +21,6 @@ type RunnerRecord struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// SeenAt is the last time GitHub mentioned the runner at all.
 	SeenAt time.Time `json:"seen_at"`
-}
-
-// ScopeListing is the reconciler's authoritative list of one scope's runners.
-type ScopeListing struct {
-	// Scope is "org:NAME" or "repo:OWNER/NAME".
-	Scope          string
-	InstallationID int64
-	Runners        []core.Runner
-	// ListedAt is when the listing was requested. Runners a webhook changed
-	// after it keep their busy state, and runners first seen after it are not
-	// removed: the listing is older than what the webhook told us. Zero turns
-	// the guard off.
-	ListedAt time.Time
-}
-
-// RunnerChanges says what a listing changed, by runner id, ascending.
-type RunnerChanges struct {
-	Added   []int64 `json:"added"`
-	Updated []int64 `json:"updated"`
-	Removed []int64 `json:"removed"`
-}
-
-// Empty reports whether the listing changed nothing.
-func (c RunnerChanges) Empty() bool {
-	return len(c.Added) == 0 && len(c.Updated) == 0 && len(c.Removed) == 0
 }
 
 // RunnerFilter narrows ListRunners; the zero value lists every runner.
@@ -92,148 +66,20 @@ func validRunnerScope(scope string) error {
 	kind, name, ok := strings.Cut(scope, ":")
 	switch {
 	case !ok || name == "":
-		return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME", scope)
+		return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME: %w", scope, ErrInvalid)
 	case kind == "org" && !strings.Contains(name, "/"):
 		return nil
 	case kind == "repo" && strings.Count(name, "/") == 1 && !strings.HasPrefix(name, "/") && !strings.HasSuffix(name, "/"):
 		return nil
 	}
-	return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME", scope)
+	return fmt.Errorf("runner scope %q: want org:NAME or repo:OWNER/NAME: %w", scope, ErrInvalid)
 }
 
 func validRunnerStatus(s core.RunnerStatus) error {
 	if s != core.RunnerOnline && s != core.RunnerOffline {
-		return fmt.Errorf("runner status %q: want online or offline", s)
+		return fmt.Errorf("runner status %q: want online or offline: %w", s, ErrInvalid)
 	}
 	return nil
-}
-
-// ReplaceScopeRunners makes the stored runners of a scope exactly the listed
-// ones: new runners are added, listed ones updated, unlisted ones removed.
-// Runners of other scopes are untouched. A runner GitHub lists as busy keeps
-// the job we know it is running (the listing does not say which job), so a
-// later completed event can still free it.
-func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChanges, error) {
-	if err := validRunnerScope(l.Scope); err != nil {
-		return RunnerChanges{}, fmt.Errorf("replace runners: %w", err)
-	}
-	seen := map[int64]bool{}
-	for _, r := range l.Runners {
-		if r.Scope != "" && r.Scope != l.Scope {
-			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner %d has scope %s", l.Scope, r.ID, r.Scope)
-		}
-		if err := validRunnerStatus(r.Status); err != nil {
-			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner %d: %w", l.Scope, r.ID, err)
-		}
-		if r.ID <= 0 || seen[r.ID] {
-			return RunnerChanges{}, fmt.Errorf("replace runners of %s: runner id %d is invalid or listed twice", l.Scope, r.ID)
-		}
-		seen[r.ID] = true
-	}
-	var ch RunnerChanges
-	err := q.rtAtomic(ctx, func(q *Q) error {
-		var rows []runnerRow
-		if err := q.x.SelectContext(ctx, &rows, q.rebind(`SELECT `+runnerColumns+` FROM runners WHERE scope = ?`), l.Scope); err != nil {
-			return fmt.Errorf("list runners of %s: %w", l.Scope, err)
-		}
-		existing := make(map[int64]runnerRow, len(rows))
-		for _, r := range rows {
-			existing[r.ID] = r
-		}
-		now := q.rtNow()
-		for _, r := range l.Runners {
-			r.Scope = l.Scope
-			old, known := existing[r.ID]
-			if !known {
-				if err := q.insertListedRunner(ctx, r, l.InstallationID, now); err != nil {
-					return err
-				}
-				ch.Added = append(ch.Added, r.ID)
-				continue
-			}
-			changed, err := q.updateListedRunner(ctx, old, r, l, now)
-			if err != nil {
-				return err
-			}
-			if changed {
-				ch.Updated = append(ch.Updated, r.ID)
-			}
-		}
-		for _, old := range rows {
-			if seen[old.ID] || (!l.ListedAt.IsZero() && old.SeenAt.After(l.ListedAt)) {
-				continue
-			}
-			if _, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM runners WHERE id = ? AND scope = ?`), old.ID, l.Scope); err != nil {
-				return fmt.Errorf("remove vanished runner %d of %s: %w", old.ID, l.Scope, err)
-			}
-			ch.Removed = append(ch.Removed, old.ID)
-		}
-		return nil
-	})
-	if err != nil {
-		return RunnerChanges{}, err
-	}
-	slices.Sort(ch.Added)
-	slices.Sort(ch.Updated)
-	slices.Sort(ch.Removed)
-	return ch, nil
-}
-
-// insertListedRunner stores a runner new to this scope. It may exist under
-// another scope (re-registered elsewhere); the listing moves it here.
-func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, installationID int64, now time.Time) error {
-	labels, err := rtEncodeLabels(r.Labels)
-	if err != nil {
-		return fmt.Errorf("runner %d: %w", r.ID, err)
-	}
-	var job int64
-	if r.Busy {
-		job = r.CurrentJobID
-	}
-	_, err = q.x.ExecContext(ctx, q.rebind(`INSERT INTO runners (`+runnerColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET name = excluded.name, scope = excluded.scope,
-			labels = excluded.labels, status = excluded.status, busy = excluded.busy,
-			ephemeral = excluded.ephemeral, current_job_id = excluded.current_job_id,
-			installation_id = COALESCE(excluded.installation_id, runners.installation_id),
-			updated_at = excluded.updated_at, seen_at = excluded.seen_at`),
-		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Busy, r.Ephemeral, rtNullID(job),
-		rtNullID(installationID), now, now)
-	if err != nil {
-		return fmt.Errorf("add runner %d to %s: %w", r.ID, r.Scope, err)
-	}
-	return nil
-}
-
-// updateListedRunner applies the listing to a known runner and reports
-// whether anything but the timestamps changed.
-func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner, l ScopeListing, now time.Time) (bool, error) {
-	busy, job := r.Busy, int64(0)
-	switch {
-	case !l.ListedAt.IsZero() && old.UpdatedAt.After(l.ListedAt):
-		// A webhook moved this runner after the listing was taken.
-		busy, job = old.Busy, old.CurrentJobID.Int64
-	case busy && r.CurrentJobID != 0:
-		job = r.CurrentJobID
-	case busy:
-		job = old.CurrentJobID.Int64
-	}
-	labels, err := rtEncodeLabels(r.Labels)
-	if err != nil {
-		return false, fmt.Errorf("runner %d: %w", r.ID, err)
-	}
-	changed := old.Name != r.Name || old.Labels != labels || old.Status != string(r.Status) ||
-		old.Busy != busy || old.Ephemeral != r.Ephemeral || old.CurrentJobID.Int64 != job
-	_, err = q.x.ExecContext(ctx, q.rebind(`UPDATE runners SET name = ?, labels = ?, status = ?,
-		busy = ?, ephemeral = ?, current_job_id = ?,
-		installation_id = COALESCE(?, installation_id), updated_at = ?, seen_at = ?
-		WHERE id = ?`),
-		r.Name, labels, string(r.Status), busy, r.Ephemeral, rtNullID(job),
-		rtNullID(l.InstallationID), now, now, r.ID)
-	if err != nil {
-		return false, fmt.Errorf("update runner %d of %s: %w", r.ID, l.Scope, err)
-	}
-	return changed, nil
 }
 
 // UpsertRunnerSeen records a runner that a webhook mentioned. A runner we
@@ -244,7 +90,7 @@ func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner
 // name and seen_at refreshed; its labels and state stay as they are.
 func (q *Q) UpsertRunnerSeen(ctx context.Context, r RunnerRecord) (created bool, err error) {
 	if r.ID <= 0 {
-		return false, fmt.Errorf("record runner: invalid id %d", r.ID)
+		return false, fmt.Errorf("record runner: invalid id %d: %w", r.ID, ErrInvalid)
 	}
 	if err := validRunnerScope(r.Scope); err != nil {
 		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
@@ -289,7 +135,7 @@ func (q *Q) UpsertRunnerSeen(ctx context.Context, r RunnerRecord) (created bool,
 // unknown runner is ErrNotFound; record it with UpsertRunnerSeen first.
 func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (applied bool, err error) {
 	if githubJobID <= 0 {
-		return false, fmt.Errorf("mark runner %d busy: invalid job id %d", runnerID, githubJobID)
+		return false, fmt.Errorf("mark runner %d busy: invalid job id %d: %w", runnerID, githubJobID, ErrInvalid)
 	}
 	now := q.rtNow()
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
@@ -315,9 +161,10 @@ func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (ap
 // must not free a runner that has since started a newer one. freed is false
 // when the runner is unknown or busy with another job.
 func (q *Q) MarkRunnerIdleIfJob(ctx context.Context, runnerID, githubJobID int64) (freed bool, err error) {
+	now := q.rtNow()
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
 		SET busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?
-		WHERE id = ? AND current_job_id = ?`), q.rtNow(), q.rtNow(), runnerID, githubJobID)
+		WHERE id = ? AND current_job_id = ?`), now, now, runnerID, githubJobID)
 	if err != nil {
 		return false, fmt.Errorf("free runner %d after job %d: %w", runnerID, githubJobID, err)
 	}

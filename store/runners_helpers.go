@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -87,4 +88,12 @@ func rtAffected(res interface{ RowsAffected() (int64, error) }, what string) (in
 		return 0, fmt.Errorf("%s: rows affected: %w", what, err)
 	}
 	return n, nil
+}
+
+// rtText cuts a client-supplied string to at most n bytes of valid UTF-8.
+func rtText(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
 }

@@ -156,6 +156,26 @@ func TestReplaceScopeRunners(t *testing.T) {
 			},
 		},
 		{
+			name: "runner moved from a guessed scope keeps a busy state newer than the listing",
+			setup: func(t *testing.T, s *store.Store) {
+				// A webhook guessed the org scope; the runner is really a repo runner.
+				if _, err := s.UpsertRunnerSeen(context.Background(), store.RunnerRecord{Runner: core.Runner{ID: 1, Name: "r", Scope: orgA}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.MarkRunnerBusy(context.Background(), 1, 600); err != nil {
+					t.Fatal(err)
+				}
+			},
+			listing: store.ScopeListing{Scope: "repo:alpha/app", Runners: []core.Runner{runner(1, "x")}, ListedAt: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
+			want:    store.RunnerChanges{Added: []int64{1}},
+			check: func(t *testing.T, s *store.Store) {
+				assertRunnerState(t, s, 1, true, 600)
+				if r, _ := s.GetRunner(context.Background(), 1); r.Scope != "repo:alpha/app" || !slices.Equal(r.Labels, []string{"x"}) {
+					t.Fatalf("runner = %+v, want moved to repo:alpha/app with labels [x]", r)
+				}
+			},
+		},
+		{
 			name: "runner re-registered under another scope moves there",
 			setup: func(t *testing.T, s *store.Store) {
 				mustReplace(t, s, store.ScopeListing{Scope: orgB, Runners: []core.Runner{runner(1)}})
@@ -216,8 +236,8 @@ func TestReplaceScopeRunnersRefusesBadListings(t *testing.T) {
 		mustReplace(t, s, store.ScopeListing{Scope: "org:a", Runners: []core.Runner{runner(5)}})
 		for name, l := range cases {
 			t.Run(name, func(t *testing.T) {
-				if _, err := s.ReplaceScopeRunners(context.Background(), l); err == nil {
-					t.Fatal("accepted, want an error")
+				if _, err := s.ReplaceScopeRunners(context.Background(), l); !errors.Is(err, store.ErrInvalid) {
+					t.Fatalf("err = %v, want ErrInvalid", err)
 				}
 				if got := runnerIDs(t, s, "org:a"); !slices.Equal(got, []int64{5}) {
 					t.Fatalf("a refused listing changed the scope: %v", got)
@@ -302,7 +322,7 @@ func TestUpsertRunnerSeen(t *testing.T) {
 			t.Fatalf("labels after sighting = %v, want [x] kept", got.Labels)
 		}
 
-		if _, err := s.UpsertRunnerSeen(ctx, store.RunnerRecord{Runner: core.Runner{ID: 43, Scope: "nowhere"}}); err == nil {
+		if _, err := s.UpsertRunnerSeen(ctx, store.RunnerRecord{Runner: core.Runner{ID: 43, Scope: "nowhere"}}); !errors.Is(err, store.ErrInvalid) {
 			t.Fatal("runner with a bad scope accepted")
 		}
 		if _, err := s.MarkRunnerBusy(ctx, 999, 1); !errors.Is(err, store.ErrNotFound) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -70,9 +71,12 @@ func (q *Q) CreateSession(ctx context.Context, s Session) (Session, error) {
 	if !s.ExpiresAt.After(now) {
 		return Session{}, fmt.Errorf("create session for %q: expiry %s is not in the future: %w", s.Username, s.ExpiresAt.Format(time.RFC3339), ErrInvalid)
 	}
+	// The user agent is whatever the client sent: cut it to size and drop
+	// invalid UTF-8, which PostgreSQL would refuse (failing the login).
 	if len(s.UserAgent) > maxUserAgent {
 		s.UserAgent = s.UserAgent[:maxUserAgent]
 	}
+	s.UserAgent = strings.ToValidUTF8(s.UserAgent, "")
 	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO sessions
 		(id_hash, username, role, created_at, expires_at, last_seen_at, user_agent)
 		SELECT ?, username, role, ?, ?, ?, ? FROM users WHERE username = ? AND disabled = FALSE`),

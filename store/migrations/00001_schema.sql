@@ -2,10 +2,6 @@
 -- Written once for both dialects; {{ID}}, {{TIME}}, {{BLOB}} and {{FLOAT}}
 -- are rendered per driver by migrate.go. JSON values (runner_labels, inputs,
 -- labels) are TEXT holding JSON in both databases.
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
 
 -- Groups come from the config (SyncConfig); paused is runtime state that a
 -- config reload keeps. A group removed from the config is disabled, never
@@ -105,4 +101,3 @@ DROP TABLE job_labels;
 DROP TABLE jobs;
 DROP TABLE templates;
 DROP TABLE groups;
-DROP TABLE meta;
