@@ -3,7 +3,6 @@ package ghsim
 import (
 	"crypto/rsa"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +33,13 @@ type token struct {
 	ExpiresAt      time.Time
 }
 
+// jwtError is a refusal sent to the client verbatim, worded as GitHub words it.
+type jwtError string
+
+func (e jwtError) Error() string { return string(e) }
+
+var errIntegrationNotFound = errors.New("integration not found")
+
 // maxJWTLifetime is GitHub's limit on how far in the future an App JWT's exp
 // may lie.
 const maxJWTLifetime = 10 * time.Minute
@@ -56,22 +62,22 @@ func (s *Sim) verifyAppJWT(raw string) (*app, error) {
 				return a.Key, nil
 			}
 		}
-		return nil, errors.New("integration not found")
+		return nil, errIntegrationNotFound
 	})
 	if err != nil {
-		if found == nil && strings.Contains(err.Error(), "integration not found") {
-			return nil, errors.New("'Issuer' claim ('iss') must be an Integer")
+		if found == nil && errors.Is(err, errIntegrationNotFound) {
+			return nil, jwtError("'Issuer' claim ('iss') must be an Integer")
 		}
-		return nil, errors.New("A JSON web token could not be decoded")
+		return nil, jwtError("A JSON web token could not be decoded")
 	}
 	now := time.Now()
 	switch {
 	case claims.ExpiresAt == nil || !claims.ExpiresAt.After(now):
-		return nil, errors.New("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+		return nil, jwtError("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
 	case claims.ExpiresAt.Sub(now) > maxJWTLifetime+30*time.Second:
-		return nil, errors.New("'Expiration time' claim ('exp') is too far in the future")
+		return nil, jwtError("'Expiration time' claim ('exp') is too far in the future")
 	case claims.IssuedAt != nil && claims.IssuedAt.After(now.Add(60*time.Second)):
-		return nil, errors.New("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+		return nil, jwtError("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
 	}
 	return found, nil
 }
@@ -192,18 +198,15 @@ func (in *Installation) selection() string {
 
 func appPermissions() map[string]any {
 	return map[string]any{
-		"actions":            "write",
-		"administration":     "read",
-		"issues":             "write",
-		"metadata":           "read",
+		"actions":                          "write",
+		"administration":                   "read",
+		"issues":                           "write",
+		"metadata":                         "read",
 		"organization_self_hosted_runners": "read",
-		"pull_requests":      "write",
+		"pull_requests":                    "write",
 	}
 }
 
 func appEvents() []string {
 	return []string{"issue_comment", "workflow_job", "workflow_run"}
 }
-
-// errf wraps a formatted error for logs.
-func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }

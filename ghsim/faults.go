@@ -25,12 +25,12 @@ type Faults struct {
 	WebhookReorder   float64
 
 	// REST faults, applied before authentication as GitHub's edge would.
-	REST5xx           float64 // 502 Bad Gateway or 503
-	REST429           float64 // primary rate limit: 429, Remaining 0, Retry-After
-	RESTSecondary     float64 // secondary rate limit: 403 with Retry-After
-	RetryAfter        time.Duration
-	Latency           time.Duration // added to every REST response (real time / Speed)
-	LatencyJitter     time.Duration // plus up to this much, drawn
+	REST5xx       float64 // 502 Bad Gateway or 503
+	REST429       float64 // primary rate limit: 429, Remaining 0, Retry-After
+	RESTSecondary float64 // secondary rate limit: 403 with Retry-After
+	RetryAfter    time.Duration
+	Latency       time.Duration // added to every REST response (real time / Speed)
+	LatencyJitter time.Duration // plus up to this much, drawn
 	// Match limits REST faults to some requests; nil matches every request.
 	Match func(method, path string) bool
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -241,10 +240,4 @@ func paginate[T any](c *call, items []T) []T {
 		return []T{}
 	}
 	return items[lo:min(lo+per, len(items))]
-}
-
-
-func queryBool(v url.Values, k string) bool {
-	b, _ := strconv.ParseBool(v.Get(k))
-	return b
 }

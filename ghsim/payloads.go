@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -61,14 +62,19 @@ func (s *Sim) accountJSON(login string) obj {
 	if id == 0 {
 		id = int64(len(login))*7919 + 100
 	}
-	u := s.api("/users/%s", login)
+	// Bot logins carry "[bot]", which must be escaped to make a valid URI.
+	u := s.api("/users/%s", url.PathEscape(login))
+	html := s.web("/%s", url.PathEscape(login))
+	if typ == "Bot" {
+		html = s.web("/apps/%s", strings.TrimSuffix(login, "[bot]"))
+	}
 	kind := map[string]string{"User": "User", "Organization": "Organization", "Bot": "Bot"}[typ]
 	return obj{
 		"login": login, "id": id, "node_id": nodeID(kind, id),
 		"avatar_url":          fmt.Sprintf("%s/avatars/u/%d?v=4", s.baseURL, id),
 		"gravatar_id":         "",
 		"url":                 u,
-		"html_url":            s.web("/%s", login),
+		"html_url":            html,
 		"followers_url":       u + "/followers",
 		"following_url":       u + "/following{/other_user}",
 		"gists_url":           u + "/gists{/gist_id}",
@@ -88,15 +94,15 @@ func (s *Sim) orgJSON(o *Org) obj {
 	u := s.api("/orgs/%s", o.Login)
 	return obj{
 		"login": o.Login, "id": o.ID, "node_id": nodeID("Organization", o.ID),
-		"url":               u,
-		"repos_url":         u + "/repos",
-		"events_url":        u + "/events",
-		"hooks_url":         u + "/hooks",
-		"issues_url":        u + "/issues",
-		"members_url":       u + "/members{/member}",
+		"url":                u,
+		"repos_url":          u + "/repos",
+		"events_url":         u + "/events",
+		"hooks_url":          u + "/hooks",
+		"issues_url":         u + "/issues",
+		"members_url":        u + "/members{/member}",
 		"public_members_url": u + "/public_members{/member}",
-		"avatar_url":        fmt.Sprintf("%s/avatars/u/%d?v=4", s.baseURL, o.ID),
-		"description":       nil,
+		"avatar_url":         fmt.Sprintf("%s/avatars/u/%d?v=4", s.baseURL, o.ID),
+		"description":        nil,
 	}
 }
 
@@ -254,15 +260,15 @@ func (s *Sim) runJSON(run *Run) obj {
 		"workflow_id": run.WorkflowID, "head_branch": run.HeadBranch, "head_sha": run.HeadSHA,
 		"check_suite_id": suite, "check_suite_node_id": nodeID("CheckSuite", suite),
 		"check_suite_url": s.api("/repos/%s/check-suites/%d", run.Repo, suite),
-		"url": u, "html_url": s.web("/%s/actions/runs/%d", run.Repo, run.ID),
+		"url":             u, "html_url": s.web("/%s/actions/runs/%d", run.Repo, run.ID),
 		"jobs_url": u + "/jobs", "logs_url": u + "/logs", "cancel_url": u + "/cancel",
 		"rerun_url": u + "/rerun", "artifacts_url": u + "/artifacts",
 		"workflow_url":         s.api("/repos/%s/actions/workflows/%d", run.Repo, run.WorkflowID),
 		"previous_attempt_url": nil,
 		"pull_requests":        []any{},
 		"created_at":           ts(run.CreatedAt), "updated_at": ts(run.UpdatedAt),
-		"run_started_at":       ts(run.CreatedAt),
-		"actor":                s.accountJSON(run.Actor), "triggering_actor": s.accountJSON(run.Actor),
+		"run_started_at": ts(run.CreatedAt),
+		"actor":          s.accountJSON(run.Actor), "triggering_actor": s.accountJSON(run.Actor),
 		"head_commit": obj{
 			"id": run.HeadSHA, "tree_id": sha(run.HeadSHA, "tree"), "message": "Update " + run.WorkflowPath,
 			"timestamp": ts(s.clock.realStart.Add(-time.Hour)),
@@ -334,9 +340,9 @@ func (s *Sim) commentJSON(c *Comment) obj {
 		"issue_url": s.api("/repos/%s/issues/%d", c.Repo, c.Issue),
 		"body":      c.Body, "user": s.accountJSON(c.User),
 		"created_at": ts(c.CreatedAt), "updated_at": ts(c.UpdatedAt),
-		"author_association": s.association(c.Repo, c.User),
+		"author_association":       s.association(c.Repo, c.User),
 		"performed_via_github_app": nil,
-		"reactions": s.reactionRollup(c.ID, u+"/reactions"),
+		"reactions":                s.reactionRollup(c.ID, u+"/reactions"),
 	}
 }
 
@@ -379,7 +385,7 @@ func (s *Sim) issueJSON(is *issue) obj {
 		"url": u, "repository_url": s.api("/repos/%s", is.Repo), "labels_url": u + "/labels{/name}",
 		"comments_url": u + "/comments", "events_url": u + "/events",
 		"html_url": s.web("/%s/issues/%d", is.Repo, is.Number),
-		"id": int64(is.Number) + 5_000_000, "node_id": nodeID("Issue", int64(is.Number)+5_000_000),
+		"id":       int64(is.Number) + 5_000_000, "node_id": nodeID("Issue", int64(is.Number)+5_000_000),
 		"number": is.Number, "title": is.Title, "user": s.accountJSON(is.User),
 		"labels": []any{}, "state": "open", "locked": false, "assignee": nil, "assignees": []any{},
 		"milestone": nil, "comments": comments, "created_at": ts(is.At), "updated_at": ts(is.At),

@@ -2,6 +2,7 @@ package ghsim
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -202,7 +203,7 @@ func (c *call) getDelivery() {
 		reqHeaders[k] = d.RequestHeader.Get(k)
 	}
 	var payload any = obj{}
-	_ = jsonUnmarshal(d.Payload, &payload)
+	_ = json.Unmarshal(d.Payload, &payload)
 	o["url"] = s.apps[d.AppID].WebhookURL
 	o["request"] = obj{"headers": reqHeaders, "payload": payload}
 	o["response"] = obj{"headers": obj{}, "payload": d.ResponseBody}

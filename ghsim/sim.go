@@ -98,10 +98,9 @@ type Sim struct {
 
 	faults     Faults
 	deliveries []*Delivery
-	requests  []Request
-	hooks     *hookQueue
-	timers    map[*time.Timer]struct{}
-	webServer *http.Server
+	requests   []Request
+	hooks      *hookQueue
+	timers     map[*time.Timer]struct{}
 }
 
 // New builds a simulator and starts its webhook sender; Close stops it.
@@ -274,7 +273,7 @@ func (s *Sim) ListenAndServe(ctx context.Context, addr string) error {
 	}
 	s.mu.Lock()
 	if s.baseURL == "http://ghsim.invalid" {
-		s.baseURL = "http://" + ln.Addr().String()
+		s.baseURL = "http://" + reachable(ln.Addr())
 	}
 	s.mu.Unlock()
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -295,6 +294,19 @@ func (s *Sim) ListenAndServe(ctx context.Context, addr string) error {
 		}
 		return fmt.Errorf("ghsim: serve: %w", err)
 	}
+}
+
+// reachable turns a wildcard listen address (":8081" listens on [::]) into
+// one a browser or client can use.
+func reachable(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // newID hands out ids; callers hold s.mu.

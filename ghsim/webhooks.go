@@ -56,6 +56,7 @@ type hookQueue struct {
 	client *http.Client
 	mu     sync.Mutex
 	items  []hookItem
+	busy   int // items popped and not yet fully sent (duplicates included)
 	wake   chan struct{}
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -98,6 +99,7 @@ func (q *hookQueue) pop(wait time.Duration) (hookItem, bool) {
 		if len(q.items) > 0 {
 			it := q.items[0]
 			q.items = slices.Delete(q.items, 0, 1)
+			q.busy++
 			q.mu.Unlock()
 			return it, true
 		}
@@ -124,13 +126,28 @@ func (q *hookQueue) run() {
 			// second has passed with nothing else to send).
 			if next, ok := q.pop(time.Second); ok {
 				q.send(next.d)
+				q.doneOne()
 			}
 		}
 		q.send(it.d)
+		q.doneOne()
 		if q.ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+func (q *hookQueue) doneOne() {
+	q.mu.Lock()
+	q.busy--
+	q.mu.Unlock()
+}
+
+// idle reports whether nothing is queued or being sent.
+func (q *hookQueue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) == 0 && q.busy == 0
 }
 
 func (q *hookQueue) send(d *Delivery) {
@@ -249,14 +266,19 @@ func (s *Sim) emit(event, action string, installationID int64, repo *Repo, sende
 	if sender != "" {
 		body["sender"] = s.accountJSON(sender)
 	}
+	if d := s.newDelivery(event, action, appID, installationID, repoID, body); d != nil {
+		s.enqueue(d)
+	}
+}
+
+func (s *Sim) newDelivery(event, action string, appID, installationID, repoID int64, body obj) *Delivery {
 	payload, err := json.Marshal(body)
 	if err != nil {
 		s.log.Error().Err(err).Str("event", event).Msg("marshal webhook payload")
-		return
+		return nil
 	}
-	d := &Delivery{ID: s.newID(), GUID: s.guid(), AppID: appID, Event: event, Action: action,
+	return &Delivery{ID: s.newID(), GUID: s.guid(), AppID: appID, Event: event, Action: action,
 		InstallationID: installationID, RepositoryID: repoID, Payload: payload}
-	s.enqueue(d)
 }
 
 // enqueue applies webhook faults and hands d to the sender; callers hold s.mu.
@@ -291,29 +313,15 @@ func (s *Sim) Deliveries() []Delivery {
 	return out
 }
 
-// WaitIdle waits until every queued delivery has been sent (or ctx ends);
-// delayed deliveries not yet due are not waited for.
+// WaitIdle waits until every queued delivery has been sent, duplicates
+// included (or ctx ends); delayed deliveries not yet due are not waited for.
 func (s *Sim) WaitIdle(ctx context.Context) error {
-	for {
-		s.hooks.mu.Lock()
-		n := len(s.hooks.items)
-		s.hooks.mu.Unlock()
-		pending := false
-		s.mu.Lock()
-		for _, d := range s.deliveries {
-			if !d.Dropped && !d.Delayed && d.DeliveredAt.IsZero() {
-				pending = true
-				break
-			}
-		}
-		s.mu.Unlock()
-		if n == 0 && !pending {
-			return nil
-		}
+	for !s.hooks.idle() {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+			return fmt.Errorf("ghsim: wait for webhook sender: %w", ctx.Err())
+		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	return nil
 }
