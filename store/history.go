@@ -14,10 +14,6 @@ import (
 	"github.com/ethpandaops/dispatchoor/core"
 )
 
-// ErrInvalid: an argument the caller passed is malformed (a cursor, a filter,
-// a bucket size). The API answers 400.
-var ErrInvalid = errors.New("invalid argument")
-
 var terminalStatuses = []core.JobStatus{core.StatusCompleted, core.StatusFailed, core.StatusCancelled}
 
 // HistoryQuery selects a page of a group's finished jobs.

@@ -31,6 +31,9 @@ var (
 	ErrConflict = errors.New("conflict: row changed concurrently")
 	// ErrDuplicate: a unique key (e.g. a webhook delivery id) already exists.
 	ErrDuplicate = errors.New("duplicate")
+	// ErrInvalid: an argument the caller passed is malformed (a cursor, a
+	// filter, a bucket size, a runner listing). The API answers 400.
+	ErrInvalid = errors.New("invalid argument")
 )
 
 // Options says which database to open.
