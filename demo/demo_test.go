@@ -1,0 +1,58 @@
+package demo
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/core"
+)
+
+func TestDemoConfigValidatesAndMatchesTheWorld(t *testing.T) {
+	w, err := NewWorld(Options{Seed: 7, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	srv := w.Sim.Start()
+	defer srv.Close()
+	creds := NewCredentials()
+	cfg, err := w.Config(context.Background(), ConfigOptions{
+		Dir: t.TempDir(), Listen: "127.0.0.1:0", PublicURL: "http://127.0.0.1:9090", Creds: creds,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, templates := cfg.Groups()
+	if len(groups) != 2 || len(templates) != len(clients)+2 {
+		t.Fatalf("got %d groups and %d templates", len(groups), len(templates))
+	}
+	if cfg.GitHub.App.ID != w.Sim.AppID() || cfg.GitHub.App.WebhookSecret.Value() != w.Sim.WebhookSecret() {
+		t.Fatal("demo config does not carry the simulator's App credentials")
+	}
+	users := cfg.Auth.Basic.Users
+	if len(users) != 2 || users[0].Password.Value() != creds.AdminPassword || users[1].Role != "readonly" {
+		t.Fatalf("users not generated as expected: %+v", users)
+	}
+	// Every runner label set the groups ask for exists in the fleet, so the
+	// demo can actually dispatch.
+	for _, g := range groups {
+		found := false
+		for _, r := range w.Sim.Runners() {
+			if r.Online && core.HasLabels(r.Labels, g.RunnerLabels) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("group %s has no online runner in the demo fleet", g.ID)
+		}
+	}
+}
+
+func TestCredentialsAreRandom(t *testing.T) {
+	a, b := NewCredentials(), NewCredentials()
+	if a.AdminPassword == b.AdminPassword || len(a.AdminPassword) < 16 {
+		t.Fatalf("weak or repeated passwords: %q %q", a.AdminPassword, b.AdminPassword)
+	}
+}
