@@ -1,0 +1,283 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/store"
+)
+
+// Route is where GitHub posts the App's webhooks.
+const Route = githubapp.DefaultWebhookRoute
+
+// Waker wakes the dispatcher at once; called after anything that can free
+// capacity (a runner went idle, GitHub-side demand went away, an
+// installation became usable).
+type Waker interface {
+	Wake(reason string)
+}
+
+// Reconciler re-lists one runner scope ("org:NAME" or "repo:OWNER/NAME")
+// after delay. Implementations debounce: several requests for a scope within
+// the delay collapse into one listing.
+type Reconciler interface {
+	ScheduleScope(scope string, delay time.Duration)
+}
+
+// Finisher ends one of our jobs with its run's raw conclusion (mapping and
+// auto-requeue happen there). *queue.Service implements it. It must be
+// idempotent: finishing a job that already ended returns core.ErrTransition.
+type Finisher interface {
+	Finish(ctx context.Context, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
+}
+
+// JobEvents hears about job changes the handlers made directly in the store
+// (triggered → running, run correlation), for live updates. queue.Events
+// implements it.
+type JobEvents interface {
+	JobChanged(job core.Job)
+}
+
+// Metrics counts what the endpoint did. Delivery outcomes: applied,
+// duplicate, unhandled, invalid_signature, bad_request, failed.
+type Metrics interface {
+	Delivery(event, outcome string)
+	LabelMismatch(group, template string)
+}
+
+// Options configures the webhook endpoint. Store, Queue and WebhookSecret are
+// required; nil Waker, Reconciler, Events and Metrics do nothing.
+type Options struct {
+	Store  *store.Store
+	Queue  Finisher
+	Logger zerolog.Logger
+	// WebhookSecret is the App's webhook secret. An empty secret is refused:
+	// go-github would skip the signature check altogether.
+	WebhookSecret string
+	Waker         Waker
+	Reconciler    Reconciler
+	Events        JobEvents
+	Metrics       Metrics
+	// BotLogin returns the login the App acts as ("<slug>[bot]"), the actor
+	// of the runs it dispatches. It is only needed to correlate runs on
+	// GitHub Enterprise Server before 3.20; nil turns correlation off.
+	BotLogin func(ctx context.Context) (string, error)
+	// AnomalyDelay is how soon a scope is re-listed after an anomaly (an
+	// unknown runner); default 2s.
+	AnomalyDelay time.Duration
+	// RelistDelays are when a scope is re-listed after one of its ephemeral
+	// runners finished, so its replacement is found in seconds; default
+	// 3s and 15s.
+	RelistDelays []time.Duration
+	// CorrelationSkew is how much earlier than our dispatch a run may claim
+	// to be created and still be ours (clocks of GitHub and this server
+	// differ); default 5s.
+	CorrelationSkew time.Duration
+}
+
+// base holds what every event handler needs.
+type base struct {
+	store           *store.Store
+	queue           Finisher
+	log             zerolog.Logger
+	waker           Waker
+	reconciler      Reconciler
+	events          JobEvents
+	metrics         Metrics
+	botLogin        func(ctx context.Context) (string, error)
+	anomalyDelay    time.Duration
+	relistDelays    []time.Duration
+	correlationSkew time.Duration
+}
+
+// New builds the webhook endpoint: signature check, then go-githubapp's
+// event dispatcher with one handler per event.
+func New(o Options) (http.Handler, error) {
+	switch {
+	case o.Store == nil:
+		return nil, errors.New("handlers: a store is required")
+	case o.Queue == nil:
+		return nil, errors.New("handlers: a queue service is required")
+	case o.WebhookSecret == "":
+		return nil, errors.New("handlers: the webhook secret is empty; unsigned webhooks would be accepted")
+	}
+	b := &base{
+		store: o.Store, queue: o.Queue, log: o.Logger.With().Str("component", "handlers").Logger(),
+		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, metrics: o.Metrics,
+		botLogin: o.BotLogin, anomalyDelay: o.AnomalyDelay, relistDelays: o.RelistDelays,
+		correlationSkew: o.CorrelationSkew,
+	}
+	if b.waker == nil {
+		b.waker = nopWaker{}
+	}
+	if b.reconciler == nil {
+		b.reconciler = nopReconciler{}
+	}
+	if b.events == nil {
+		b.events = nopEvents{}
+	}
+	if b.metrics == nil {
+		b.metrics = nopMetrics{}
+	}
+	if b.anomalyDelay <= 0 {
+		b.anomalyDelay = 2 * time.Second
+	}
+	if len(b.relistDelays) == 0 {
+		b.relistDelays = []time.Duration{3 * time.Second, 15 * time.Second}
+	}
+	if b.correlationSkew <= 0 {
+		b.correlationSkew = 5 * time.Second
+	}
+	handlers := []githubapp.EventHandler{
+		&WorkflowJob{b}, &WorkflowRun{b}, &Installation{b}, &InstallationRepositories{b}, &Ping{b},
+	}
+	return newEndpoint(b, o.WebhookSecret, handlers), nil
+}
+
+// errDuplicate aborts the transaction of a delivery recorded before.
+var errDuplicate = errors.New("duplicate delivery")
+
+// errBadPayload marks a payload that cannot be applied whatever happens
+// (undecodable, missing ids): it is answered 400, not retried as a 5xx.
+var errBadPayload = errors.New("bad payload")
+
+func badPayload(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errBadPayload, fmt.Sprintf(format, args...))
+}
+
+// checkRepo refuses a repository full name that is not "owner/name".
+func checkRepo(event, full string) error {
+	owner, name, ok := strings.Cut(full, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return badPayload("%s: repository %q is not owner/name", event, full)
+	}
+	return nil
+}
+
+// checkInstallation refuses an installation the store could not keep.
+func checkInstallation(event string, in *github.Installation, selection string) error {
+	if selection == "" {
+		selection = in.GetRepositorySelection()
+	}
+	switch {
+	case in.GetID() <= 0:
+		return badPayload("%s without installation id", event)
+	case in.GetAccount().GetLogin() == "":
+		return badPayload("%s: installation %d has no account login", event, in.GetID())
+	case selection != "" && selection != "all" && selection != "selected":
+		return badPayload("%s: installation %d: repository_selection %q", event, in.GetID(), selection)
+	}
+	return nil
+}
+
+// effects are what a delivery asks of the world outside the database; they
+// run only after its transaction committed, so a rolled-back delivery
+// neither wakes the dispatcher nor announces a change that did not happen.
+type effects struct {
+	wakes  []string
+	scopes []scheduled
+	jobs   []core.Job
+	// labelMismatch is (group, template) pairs to count.
+	labelMismatch [][2]string
+}
+
+type scheduled struct {
+	scope string
+	delay time.Duration
+}
+
+func (e *effects) wake(reason string) { e.wakes = append(e.wakes, reason) }
+
+func (e *effects) schedule(scope string, delays ...time.Duration) {
+	for _, d := range delays {
+		e.scopes = append(e.scopes, scheduled{scope, d})
+	}
+}
+
+// apply records the delivery and runs fn in one transaction, then runs the
+// effects fn collected. fresh is false for a delivery recorded before: fn did
+// not run and the caller acknowledges it.
+func (b *base) apply(ctx context.Context, delivery, event, action string, fn func(q *store.Q, fx *effects) error) (fresh bool, err error) {
+	var fx effects
+	err = b.store.InTx(ctx, func(q *store.Q) (err error) {
+		// A panic must still roll the transaction back: go-githubapp turns
+		// handler panics into errors, and a transaction left open would
+		// hold SQLite's only connection forever.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic applying %s delivery %s: %v\n%s", event, delivery, r, debug.Stack())
+			}
+		}()
+		if err := q.RecordDelivery(ctx, delivery, event, action); err != nil {
+			if errors.Is(err, store.ErrDuplicate) {
+				return errDuplicate
+			}
+			return err
+		}
+		return fn(q, &fx)
+	})
+	if errors.Is(err, errDuplicate) {
+		setOutcome(ctx, outcomeDuplicate)
+		zerolog.Ctx(ctx).Info().Msg("duplicate delivery acknowledged, not applied again")
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	setOutcome(ctx, outcomeApplied)
+	b.run(fx)
+	return true, nil
+}
+
+func (b *base) run(fx effects) {
+	for _, j := range fx.jobs {
+		b.events.JobChanged(j)
+	}
+	for _, p := range fx.labelMismatch {
+		b.metrics.LabelMismatch(p[0], p[1])
+	}
+	for _, s := range fx.scopes {
+		b.reconciler.ScheduleScope(s.scope, s.delay)
+	}
+	for _, r := range fx.wakes {
+		b.waker.Wake(r)
+	}
+}
+
+// logger returns the request's logger (component, event, delivery) with the
+// installation id added.
+func (b *base) logger(ctx context.Context, installationID int64) zerolog.Logger {
+	l := zerolog.Ctx(ctx)
+	if l.GetLevel() == zerolog.Disabled {
+		l = &b.log
+	}
+	return l.With().Int64("installation", installationID).Logger()
+}
+
+type nopWaker struct{}
+
+func (nopWaker) Wake(string) {}
+
+type nopReconciler struct{}
+
+func (nopReconciler) ScheduleScope(string, time.Duration) {}
+
+type nopEvents struct{}
+
+func (nopEvents) JobChanged(core.Job) {}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Delivery(string, string)      {}
+func (nopMetrics) LabelMismatch(string, string) {}

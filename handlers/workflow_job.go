@@ -1,0 +1,218 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-github/v89/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/store"
+)
+
+// hostedRunnerGroup is the runner group GitHub reports for its own hosted
+// runners ("GitHub Actions 5" in group "GitHub Actions", as in the
+// @octokit/webhooks-examples payloads). They are not ours to track.
+const hostedRunnerGroup = "GitHub Actions"
+
+// WorkflowJob keeps runners busy/idle and GitHub-side demand current from
+// workflow_job events, and moves our job to running when its run's job starts.
+type WorkflowJob struct{ *base }
+
+// Handles implements githubapp.EventHandler.
+func (h *WorkflowJob) Handles() []string { return []string{"workflow_job"} }
+
+// Handle implements githubapp.EventHandler.
+func (h *WorkflowJob) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	var ev github.WorkflowJobEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return badPayload("decode workflow_job: %v", err)
+	}
+	wj := ev.GetWorkflowJob()
+	repo := ev.GetRepo().GetFullName()
+	if wj.GetID() <= 0 || wj.GetRunID() <= 0 {
+		return badPayload("workflow_job without job id or run id")
+	}
+	if err := checkRepo("workflow_job", repo); err != nil {
+		return err
+	}
+	status := store.GitHubJobStatus(wj.GetStatus())
+	if _, ok := status.Rank(); !ok {
+		// Older payloads put the news only in the action.
+		status = store.GitHubJobStatus(ev.GetAction())
+	}
+	if _, ok := status.Rank(); !ok {
+		return badPayload("workflow_job %d: unknown status %q (action %q)", wj.GetID(), wj.GetStatus(), ev.GetAction())
+	}
+	log := h.logger(ctx, ev.GetInstallation().GetID()).With().
+		Int64("github_job", wj.GetID()).Int64("run", wj.GetRunID()).Str("status", string(status)).Logger()
+	_, err := h.apply(ctx, deliveryID, eventType, ev.GetAction(), func(q *store.Q, fx *effects) error {
+		return h.applyJob(ctx, q, fx, &ev, status, log)
+	})
+	if err != nil {
+		return fmt.Errorf("apply workflow_job %d (%s) of run %d: %w", wj.GetID(), status, wj.GetRunID(), err)
+	}
+	return nil
+}
+
+func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowJobEvent, status store.GitHubJobStatus, log zerolog.Logger) error {
+	wj := ev.GetWorkflowJob()
+	ours, err := q.FindJobByRunID(ctx, wj.GetRunID())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ours = core.Job{}
+	case err != nil:
+		return err
+	}
+	applied, err := q.ApplyGitHubJob(ctx, store.GitHubJob{
+		ID: wj.GetID(), RunID: wj.GetRunID(), RunAttempt: int(wj.GetRunAttempt()),
+		Repo: ev.GetRepo().GetFullName(), WorkflowName: wj.GetWorkflowName(), Labels: wj.Labels,
+		Status: status, Conclusion: wj.GetConclusion(), RunnerID: wj.GetRunnerID(),
+		RunnerName: wj.GetRunnerName(), HeadBranch: wj.GetHeadBranch(), JobID: ours.ID,
+	})
+	if err != nil {
+		return err
+	}
+	if !applied {
+		// Older than what we know (e.g. in_progress after completed): acting
+		// on it would make a runner busy with a finished job.
+		log.Debug().Msg("stale workflow_job ignored")
+		return nil
+	}
+	if ours.ID != 0 {
+		log = log.With().Int64("job", ours.ID).Str("group", ours.GroupID).Logger()
+	}
+	switch status {
+	case store.GitHubJobInProgress:
+		if err := h.runnerBusy(ctx, q, fx, ev, log); err != nil {
+			return err
+		}
+		if ours.ID != 0 {
+			return h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log)
+		}
+	case store.GitHubJobCompleted:
+		return h.runnerDone(ctx, q, fx, ev, log)
+	default: // queued, waiting, requested, pending: demand inside GitHub
+		if ours.ID != 0 {
+			return h.checkLabels(ctx, q, fx, ours, wj.Labels, log)
+		}
+	}
+	return nil
+}
+
+// runnerBusy marks the job's runner busy, creating it first when we have
+// never seen it: ephemeral runners register without any event, and the
+// payload names the runner but not its labels, so its scope is re-listed soon.
+func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowJobEvent, log zerolog.Logger) error {
+	wj := ev.GetWorkflowJob()
+	id := wj.GetRunnerID()
+	if id <= 0 {
+		return nil
+	}
+	log = log.With().Int64("runner", id).Str("runner_name", wj.GetRunnerName()).Logger()
+	if _, err := q.GetRunner(ctx, id); errors.Is(err, store.ErrNotFound) {
+		if wj.GetRunnerGroupName() == hostedRunnerGroup {
+			return nil
+		}
+		scope, err := runnerScope(ctx, q, ev.GetRepo(), ev.GetOrg() != nil)
+		if err != nil {
+			return err
+		}
+		created, err := q.UpsertRunnerSeen(ctx, store.RunnerRecord{
+			Runner:         core.Runner{ID: id, Name: wj.GetRunnerName(), Scope: scope, Status: core.RunnerOnline, Ephemeral: true},
+			InstallationID: ev.GetInstallation().GetID(),
+		})
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info().Str("scope", scope).Str("runner_group", wj.GetRunnerGroupName()).
+				Msg("unknown runner started a job; recorded it and scheduled a reconcile of its scope")
+			fx.schedule(scope, h.anomalyDelay)
+		}
+	} else if err != nil {
+		return err
+	}
+	if _, err := q.MarkRunnerBusy(ctx, id, wj.GetID()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// runnerDone frees the runner if it is still busy with this job (a late
+// completed of an older job must not free a runner that took a newer one).
+func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowJobEvent, log zerolog.Logger) error {
+	wj := ev.GetWorkflowJob()
+	id := wj.GetRunnerID()
+	if id <= 0 {
+		// Completed without ever starting (cancelled while queued): the
+		// demand it represented is gone.
+		fx.wake("github job left the queue")
+		return nil
+	}
+	freed, err := q.MarkRunnerIdleIfJob(ctx, id, wj.GetID())
+	if err != nil {
+		return err
+	}
+	rec, err := q.GetRunner(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if wj.GetRunnerGroupName() == hostedRunnerGroup {
+			return nil
+		}
+		// A runner we never saw finished: most likely ephemeral, and gone.
+		scope, err := runnerScope(ctx, q, ev.GetRepo(), ev.GetOrg() != nil)
+		if err != nil {
+			return err
+		}
+		fx.schedule(scope, h.relistDelays...)
+		return nil
+	case err != nil:
+		return err
+	}
+	if rec.Ephemeral {
+		// The runner deregisters after this one job and its replacement
+		// registers without any webhook; re-list soon instead of waiting
+		// for the periodic reconcile. No wake-up now: the runner marked idle
+		// is about to vanish, the listing wakes the dispatcher when the
+		// replacement appears.
+		fx.schedule(rec.Scope, h.relistDelays...)
+		log.Debug().Int64("runner", id).Bool("freed", freed).Msg("ephemeral runner finished; re-list scheduled")
+		return nil
+	}
+	if freed {
+		fx.wake("runner idle")
+	}
+	return nil
+}
+
+// advance moves our job towards to, tolerating news we already had: a job
+// already there or past it is left alone, and a lost race (the dispatcher
+// moved it meanwhile) is read again.
+func (b *base) advance(ctx context.Context, q *store.Q, fx *effects, job core.Job, to core.JobStatus, req store.TransitionRequest, log zerolog.Logger) error {
+	for range 3 {
+		if core.CheckTransition(job.Status, to) != nil {
+			return nil
+		}
+		req.JobID, req.From, req.To = job.ID, job.Status, to
+		j, err := q.Transition(ctx, req)
+		if err == nil {
+			log.Info().Str("from", string(req.From)).Str("to", string(to)).Int64("run", j.RunID).Msg("job advanced")
+			fx.jobs = append(fx.jobs, j)
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if job, err = q.GetJob(ctx, job.ID); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("advance job %d to %s: %w", job.ID, to, store.ErrConflict)
+}
+
+var _ githubapp.EventHandler = (*WorkflowJob)(nil)
