@@ -84,6 +84,9 @@ type Options struct {
 	// to be created and still be ours (clocks of GitHub and this server
 	// differ); default 5s.
 	CorrelationSkew time.Duration
+	// Slash runs /dispatch comments; nil leaves issue_comment unhandled
+	// (acknowledged and counted like any unknown event).
+	Slash CommentHandler
 }
 
 // base holds what every event handler needs.
@@ -141,6 +144,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	handlers := []githubapp.EventHandler{
 		&WorkflowJob{b}, &WorkflowRun{b}, &Installation{b}, &InstallationRepositories{b}, &Ping{b},
+	}
+	if o.Slash != nil {
+		handlers = append(handlers, newIssueComment(b, o.Slash))
 	}
 	return newEndpoint(b, o.WebhookSecret, handlers), nil
 }
