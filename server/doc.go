@@ -1,3 +1,12 @@
-// Package server is dispatchoor's HTTP surface: routes, REST API, auth,
-// WebSocket hub, metrics and the embedded UI. No other package imports it.
+// Package server is dispatchoor's HTTP surface: the /api/v1 REST API (one
+// file per resource: api_groups.go, api_queue.go, api_jobs.go, ...), auth
+// (basic users, GitHub OAuth, hashed sessions and API tokens, RBAC, CSRF,
+// CORS, per-client rate limits), the WebSocket hub, /metrics, /health and the
+// embedded OpenAPI description. routes.go is the single route table that the
+// access-matrix and OpenAPI tests walk.
+//
+// Nothing imports server except cmd. It must never import cmd, handlers or
+// dispatcher: those are reached through the small interfaces declared here
+// (Reconciler, TemplateReloader, StatusSource, RateLimitSource) and the
+// webhook http.Handler, so tests hand it fakes.
 package server

@@ -2,52 +2,254 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/config"
+	"github.com/ethpandaops/dispatchoor/metrics"
+	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// Pinger is the database check behind /health.
-type Pinger interface {
-	Ping(ctx context.Context) error
+// Reconciler runs a reconcile of every runner scope now (POST /runners/refresh).
+type Reconciler interface {
+	ReconcileNow(ctx context.Context) error
 }
 
-// Options are the server's dependencies.
+// TemplateReloader re-reads templates from the config's files and URLs and
+// syncs them into the store (POST /templates/reload).
+type TemplateReloader interface {
+	ReloadTemplates(ctx context.Context) (store.SyncResult, error)
+}
+
+// StatusSource reports what only the dispatcher knows, for GET /status.
+type StatusSource interface {
+	DispatcherStatus() DispatcherStatus
+}
+
+// DispatcherStatus is the dispatcher's part of /status.
+type DispatcherStatus struct {
+	Enabled   bool       `json:"enabled"`
+	Leader    bool       `json:"leader"`
+	LastCycle *time.Time `json:"last_cycle,omitempty"`
+}
+
+// RateLimitSource reports each installation's remaining GitHub API budget
+// as last seen on a response (installation id → remaining).
+// *metrics.Metrics implements it.
+type RateLimitSource interface {
+	RateLimits() map[int64]int
+}
+
+// Options are the server's dependencies. Store is required; everything else
+// has a safe zero value (a route whose dependency is missing answers 503).
 type Options struct {
 	Logger  zerolog.Logger
-	Store   Pinger
+	Store   *store.Store
 	Version string
+	// Config supplies server, auth and github settings; nil means
+	// config.Default().
+	Config *config.Config
+	// Queue is the job service behind every queue and job route.
+	Queue   *queue.Service
+	Metrics *metrics.Metrics
+	// Webhooks is mounted at /api/github/hook when set.
+	Webhooks         http.Handler
+	UI               http.Handler
+	Reconciler       Reconciler
+	TemplateReloader TemplateReloader
+	Status           StatusSource
+	// RateLimits defaults to Metrics when nil.
+	RateLimits RateLimitSource
+	// BcryptCost hashes plaintext passwords from the config; 0 is
+	// bcrypt.DefaultCost. Tests lower it.
+	BcryptCost int
+	// Hub is the WebSocket hub, built first so the queue service can take
+	// it as its Events; nil builds one (then nothing feeds it events).
+	Hub *Hub
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
-// Server routes HTTP requests.
+// Server routes HTTP requests. Build it with New, call Start before serving
+// and Close when done.
 type Server struct {
-	mux  *http.ServeMux
-	log  zerolog.Logger
-	opts Options
+	opts      Options
+	cfg       *config.Config
+	log       zerolog.Logger
+	store     *store.Store
+	queue     *queue.Service
+	metrics   *metrics.Metrics
+	mux       *http.ServeMux
+	handler   http.Handler
+	routes    []route
+	publicURL *url.URL
+	users     *basicUsers
+	oauth     *githubLogin
+	limits    *rateLimiters
+	clientIP  clientAddr
+	hub       *Hub
+	now       func() time.Time
+	started   atomic.Bool
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
-// New builds the router.
+// New builds the router. It hashes plaintext passwords from the config (so
+// they are never compared in plaintext) and the WebSocket hub; it does no
+// database I/O — Start does.
 func New(opts Options) *Server {
-	s := &Server{mux: http.NewServeMux(), log: opts.Logger.With().Str("component", "server").Logger(), opts: opts}
-	s.mux.HandleFunc("GET /health", s.health)
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	s := &Server{
+		opts: opts, cfg: cfg, store: opts.Store, queue: opts.Queue, metrics: opts.Metrics,
+		log: opts.Logger.With().Str("component", "server").Logger(),
+		mux: http.NewServeMux(), now: opts.Now, closed: make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if u, err := url.Parse(strings.TrimRight(cfg.Server.PublicURL, "/")); err == nil && u.Scheme != "" && u.Host != "" {
+		s.publicURL = u
+	} else {
+		s.log.Warn().Str("public_url", cfg.Server.PublicURL).Msg("public_url is not an absolute URL; OAuth redirects and WebSocket origin checks are limited")
+	}
+	s.users = newBasicUsers(cfg.Auth.Basic, opts.BcryptCost, s.log)
+	s.oauth = newGitHubLogin(cfg)
+	s.limits = newRateLimiters(cfg.Server.RateLimit, s.now)
+	s.clientIP = clientAddr{trusted: cfg.Server.TrustedProxyPrefixes()}
+	s.hub = opts.Hub
+	if s.hub == nil {
+		s.hub = NewHub(HubOptions{Logger: opts.Logger, Metrics: s.metrics, Store: s.store})
+	}
+	s.hub.setOrigins(s.allowedOrigins())
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	if opts.Webhooks != nil {
+		s.mux.Handle("POST /api/github/hook", opts.Webhooks)
+	}
+	if opts.UI != nil {
+		s.mux.Handle("GET /", opts.UI)
+	}
+	s.handler = s.logRequests(s.cors(http.HandlerFunc(s.dispatch)))
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// Start prepares the database side: it makes the enabled basic users exactly
+// the configured ones, so a user removed from the config can no longer log in
+// and loses its sessions. Logins are refused until Start succeeded.
+func (s *Server) Start(ctx context.Context) error {
+	if s.store == nil {
+		return errors.New("server: a store is required")
+	}
+	res, err := s.store.SyncBasicUsers(ctx, s.users.storeUsers())
+	if err != nil {
+		return fmt.Errorf("sync basic users from config: %w", err)
+	}
+	if len(res.Disabled) > 0 {
+		s.log.Info().Strs("users", res.Disabled).Msg("basic users removed from the config were disabled and their sessions ended")
+	}
+	// Queue and fleet gauges start from the database, not from zero, so a
+	// restart does not report an empty queue until the next change.
+	s.hub.refreshGauges(ctx)
+	s.started.Store(true)
+	go s.cleanSessions(ctx)
+	return nil
+}
+
+// sessionCleanupInterval paces the removal of expired sessions; they are
+// refused on use anyway, this only keeps the table small.
+const sessionCleanupInterval = time.Hour
+
+func (s *Server) cleanSessions(ctx context.Context) {
+	t := time.NewTicker(sessionCleanupInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.closed:
+			return
+		case <-t.C:
+			if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+				s.log.Warn().Err(err).Msg("delete expired sessions")
+			} else if n > 0 {
+				s.log.Debug().Int64("deleted", n).Msg("expired sessions deleted")
+			}
+		}
+	}
+}
+
+// Close disconnects every WebSocket client, stops the hub and the session
+// cleanup.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.hub.Close()
+}
+
+// Hub is the WebSocket hub: it implements queue.Events and takes runner and
+// system events, so cmd can hand it to the queue service and the dispatcher.
+func (s *Server) Hub() *Hub { return s.hub }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// dispatch answers unknown API routes in JSON; the mux's own 404 and 405 are
+// plain text, which API clients cannot parse.
+// The UI's catch-all "GET /" must not answer for the API either.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern != "" && pattern != "GET /" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); strings.HasPrefix(p, m+" /api/") {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Msg: r.Method + " is not allowed on " + r.URL.Path + "; use " + strings.Join(allow, ", ")})
+		return
+	}
+	writeError(w, &apiError{Status: http.StatusNotFound, Code: "not_found", Msg: "no such API route: " + r.Method + " " + r.URL.Path})
+}
 
 // health answers 200 when the database answers, 503 otherwise.
-func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	status, code := "ok", http.StatusOK
-	if err := s.opts.Store.Ping(r.Context()); err != nil {
+	if s.store == nil {
+		status, code = "no database", http.StatusServiceUnavailable
+	} else if err := s.store.Ping(r.Context()); err != nil {
 		s.log.Warn().Err(err).Msg("health: database unreachable")
 		status, code = "database unreachable", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]string{"status": status, "version": s.opts.Version})
+	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	if s.metrics == nil {
+		return errUnavailable("metrics")
+	}
+	s.metrics.Handler().ServeHTTP(w, r)
+	return nil
 }
