@@ -1,0 +1,169 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/gh"
+	"github.com/ethpandaops/dispatchoor/store"
+)
+
+// suspendedBackoff is how long a job waits when the App's installation on
+// its repository is suspended: an owner lifts a suspension by hand, so
+// asking every few seconds would only burn API calls.
+const suspendedBackoff = 10 * time.Minute
+
+// afterDispatchTimeout bounds the store writes that record a dispatch's
+// result. They run even when the pass's context ends (shutdown) because a
+// run that exists on GitHub should be recorded now rather than adopted by
+// the reconciler later.
+const afterDispatchTimeout = 10 * time.Second
+
+// dispatchJob sends one claimed job (step 2) and records the result
+// (step 3). The returned outcome is one of the Outcome* constants.
+func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Time) (string, error) {
+	log := d.log.With().Int64("job", j.ID).Str("group", j.GroupID).Str("attempt", j.AttemptID).
+		Str("repo", j.Owner+"/"+j.Repo).Str("workflow", j.WorkflowID).Logger()
+	if d.killed(KillAfterClaim) {
+		return "", ErrKilled
+	}
+	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	if err != nil {
+		return d.notSent(ctx, log, j, fmt.Errorf("find the App's installation for %s/%s: %w", j.Owner, j.Repo, err), 0)
+	}
+	if in.Suspended {
+		return d.notSent(ctx, log, j, fmt.Errorf("the App's installation %d on %s is suspended", in.ID, in.Account), suspendedBackoff)
+	}
+	res, err := d.gh.Dispatch(ctx, gh.DispatchRequest{
+		InstallationID: in.ID, Owner: j.Owner, Repo: j.Repo, WorkflowID: j.WorkflowID, Ref: j.Ref,
+		Inputs: dispatchInputs(j),
+	})
+	if err != nil {
+		if gh.MaybeApplied(err) || ctx.Err() != nil {
+			// The run may exist. Dispatching again could run the job twice,
+			// so the job stays in dispatching and the reconciler looks for
+			// its run after the grace period (adopt it, or back to pending).
+			log.Warn().Err(err).Msg("dispatch outcome unknown; the reconciler will look for its run")
+			d.metrics.Dispatched(j.GroupID, OutcomeAmbiguous)
+			d.requestRepair(d.o.DispatchingGrace + time.Second)
+			return OutcomeAmbiguous, nil
+		}
+		return d.notSent(ctx, log, j, err, 0)
+	}
+	if !wokeAt.IsZero() {
+		d.metrics.DispatchLatency(j.GroupID, d.now().Sub(wokeAt))
+	}
+	if d.killed(KillAfterDispatch) {
+		return "", ErrKilled
+	}
+
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterDispatchTimeout)
+	defer cancel()
+	// Without run details (204, or GitHub Enterprise Server before 3.20)
+	// the job is triggered without a run id: the dispatch surely happened,
+	// so it must never go back to pending. workflow_run webhooks or the
+	// reconciler's runs listing attach the run.
+	out, err := d.queue.Transition(wctx, store.TransitionRequest{
+		JobID: j.ID, From: core.StatusDispatching, To: core.StatusTriggered, AttemptID: j.AttemptID,
+		RunID: res.RunID, RunURL: res.HTMLURL,
+	})
+	d.metrics.Dispatched(j.GroupID, OutcomeTriggered)
+	if err != nil {
+		// Someone moved the job first: the reconciler adopted the run, or a
+		// webhook reported it running. Either way the dispatch counts once.
+		log.Warn().Err(err).Int64("run", res.RunID).Msg("dispatched, but the job changed meanwhile")
+		return OutcomeTriggered, nil
+	}
+	log.Info().Int64("run", res.RunID).Bool("run_details", res.HasRunDetails).Msg("job dispatched")
+	if !res.HasRunDetails {
+		d.requestRepair(d.o.CorrelateDelay)
+	} else {
+		d.linkRun(wctx, res.RunID, j.ID)
+	}
+	if out.Job.CancelRequested && out.Job.RunID != 0 {
+		// Cancelled while it was being dispatched: nobody could cancel the
+		// run before its id was known.
+		d.cancelRun(wctx, log, out.Job, in.ID)
+	}
+	if d.killed(KillAfterTrigger) {
+		return "", ErrKilled
+	}
+	return OutcomeTriggered, nil
+}
+
+// notSent handles a dispatch that certainly did not reach GitHub or was
+// refused: a permanent error fails the job with the reason (auto-requeue
+// never copies a job that got no run, so a 404 cannot loop), anything else
+// returns it to pending with back-off honouring GitHub's Retry-After.
+func (d *Dispatcher) notSent(ctx context.Context, log zerolog.Logger, j core.Job, cause error, minWait time.Duration) (string, error) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterDispatchTimeout)
+	defer cancel()
+	if gh.IsPermanent(cause) {
+		_, err := d.queue.Transition(wctx, store.TransitionRequest{
+			JobID: j.ID, From: core.StatusDispatching, To: core.StatusFailed, AttemptID: j.AttemptID,
+			Error: "dispatch refused by GitHub: " + cause.Error(),
+		})
+		if err != nil {
+			log.Error().Err(err).AnErr("cause", cause).Msg("record permanent dispatch failure")
+		} else {
+			log.Warn().Err(cause).Msg("dispatch failed permanently; job failed")
+		}
+		d.metrics.Dispatched(j.GroupID, OutcomeFailed)
+		return OutcomeFailed, nil
+	}
+	wait := max(d.o.TransientBackoff, gh.RetryAfter(cause), minWait)
+	after := d.now().Add(wait)
+	_, err := d.queue.Transition(wctx, store.TransitionRequest{
+		JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending, AttemptID: j.AttemptID,
+		DispatchAfter: &after,
+	})
+	if err != nil {
+		log.Error().Err(err).AnErr("cause", cause).Msg("return job to pending")
+	} else {
+		log.Warn().Err(cause).Dur("backoff", wait).Msg("dispatch not sent; job back to pending")
+		time.AfterFunc(wait, func() { d.Wake("back-off over") })
+	}
+	d.metrics.Dispatched(j.GroupID, OutcomeRetry)
+	return OutcomeRetry, nil
+}
+
+// dispatchInputs are the job's inputs, with the job id filled into
+// JobIDInput when the job declares that input.
+func dispatchInputs(j core.Job) map[string]string {
+	in := maps.Clone(j.Inputs)
+	if _, ok := in[JobIDInput]; ok {
+		in[JobIDInput] = strconv.FormatInt(j.ID, 10)
+	}
+	return in
+}
+
+// cancelRun cancels the run of a job whose cancel was requested. A run
+// that already completed is fine: its completion will be recorded.
+func (d *Dispatcher) cancelRun(ctx context.Context, log zerolog.Logger, j core.Job, installationID int64) {
+	err := d.gh.CancelRun(ctx, installationID, j.Owner, j.Repo, j.RunID)
+	switch {
+	case err == nil:
+		log.Info().Int64("run", j.RunID).Msg("run cancel sent")
+	case errors.Is(err, gh.ErrRunCompleted):
+		log.Info().Int64("run", j.RunID).Msg("run already completed; nothing to cancel")
+	default:
+		log.Warn().Err(err).Int64("run", j.RunID).Msg("cancel run")
+	}
+}
+
+// linkRun marks the GitHub jobs of runID as ours. GitHub sends the run's
+// workflow_job queued within milliseconds of the dispatch, often before the
+// run id is recorded; unlinked, that job would count as foreign demand on
+// top of our in-flight job and hold a second runner back.
+func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
+	if _, err := d.store.LinkGitHubRunToJob(ctx, runID, jobID); err != nil {
+		d.log.Warn().Err(err).Int64("job", jobID).Int64("run", runID).Msg("link GitHub jobs of the run")
+	}
+}

@@ -1,0 +1,352 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/gh"
+	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/store"
+)
+
+// GitHub is what the dispatcher and the reconciler need from GitHub.
+// *gh.Client implements it.
+type GitHub interface {
+	InstallationForRepo(ctx context.Context, owner, repo string) (gh.Installation, error)
+	InstallationForOwner(ctx context.Context, owner string) (gh.Installation, error)
+	// BotLogin is the App's bot login, the actor of the runs it dispatches.
+	BotLogin(ctx context.Context) (string, error)
+	Dispatch(ctx context.Context, req gh.DispatchRequest) (gh.DispatchResult, error)
+	ListRunners(ctx context.Context, installationID int64, scope string) ([]core.Runner, error)
+	GetRun(ctx context.Context, installationID int64, owner, repo string, runID int64) (gh.Run, error)
+	ListRuns(ctx context.Context, installationID int64, owner, repo string, f gh.RunFilter) ([]gh.Run, error)
+	CancelRun(ctx context.Context, installationID int64, owner, repo string, runID int64) error
+	ListFailedDeliveries(ctx context.Context, since time.Time) ([]gh.Delivery, error)
+	Redeliver(ctx context.Context, deliveryID int64) error
+}
+
+var _ GitHub = (*gh.Client)(nil)
+
+// Metrics receives what the dispatcher does; the server implements it with
+// Prometheus collectors. Calls must return quickly.
+type Metrics interface {
+	// CycleDone: one dispatch pass finished, after d.
+	CycleDone(d time.Duration)
+	// Dispatched: one dispatch attempt of group ended with outcome
+	// (see the Outcome* constants).
+	Dispatched(group, outcome string)
+	// DispatchLatency: from the wake-up that revealed capacity to the
+	// dispatch request answered by GitHub.
+	DispatchLatency(group string, d time.Duration)
+	// StartTimedOut: a triggered run of group did not start within
+	// StartTimeout.
+	StartTimedOut(group string)
+	// Reconciled: one scope's runners were re-listed (err nil) or not.
+	Reconciled(scope string, err error)
+	// Redelivered: a failed webhook delivery of event was sent again.
+	Redelivered(event string)
+}
+
+// Outcomes of one dispatch attempt, as passed to Metrics.Dispatched.
+const (
+	OutcomeTriggered = "triggered" // GitHub accepted it
+	OutcomeAmbiguous = "ambiguous" // a 5xx or broken connection: the run may exist
+	OutcomeRetry     = "retry"     // transient error: back to pending with back-off
+	OutcomeFailed    = "failed"    // permanent error: the job failed
+)
+
+// Kill points, in the order a dispatch passes them (see Options.KillPoint).
+const (
+	KillAfterClaim    = "after-claim"
+	KillAfterDispatch = "after-dispatch"
+	KillAfterTrigger  = "after-trigger"
+)
+
+// JobIDInput is the workflow input that carries the job id. It is sent only
+// when the job's inputs already name it (the template declares it, with any
+// value): GitHub refuses a dispatch with an input the workflow does not
+// declare, and the API does not tell us which inputs a workflow declares.
+// A workflow with `run-name: ${{ inputs.dispatchoor_job_id }}` shows it as
+// the run's display_title, which makes correlating a run exact.
+const JobIDInput = "dispatchoor_job_id"
+
+// ErrKilled is returned by Pass when Options.KillPoint stopped a dispatch.
+var ErrKilled = errors.New("dispatcher: killed at a kill point")
+
+// Options configure a Dispatcher. Store, Queue and GitHub are required.
+type Options struct {
+	Store  *store.Store
+	Queue  *queue.Service
+	GitHub GitHub
+	Logger zerolog.Logger
+	// Interval is the safety-net tick between passes; default 15s.
+	Interval time.Duration
+	// ReconcileInterval is the period of full reconciles; default 5m.
+	ReconcileInterval time.Duration
+	// StartTimeout flags a triggered run that has not started; default 30m.
+	StartTimeout time.Duration
+	// DispatchingGrace is how long a job may stay in dispatching before the
+	// reconciler resolves it (adopts its run or returns it to pending);
+	// default 2m. It must exceed the longest dispatch request.
+	DispatchingGrace time.Duration
+	// OverdueAfter is how old a triggered or running job's last change must
+	// be before the reconciler re-reads its run; default 2m.
+	OverdueAfter time.Duration
+	// CorrelateDelay is how soon after a dispatch without run details the
+	// runs are listed to find it; default 5s.
+	CorrelateDelay time.Duration
+	// TransientBackoff is the least back-off after a transient error;
+	// GitHub's Retry-After wins when longer. Default 30s.
+	TransientBackoff time.Duration
+	// RedeliverWindow is how far back failed webhook deliveries are
+	// redelivered; default 1h, negative disables the sweeper.
+	RedeliverWindow time.Duration
+	// MaxParallel bounds concurrent dispatch requests in a pass; default 8.
+	MaxParallel int
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Metrics is optional.
+	Metrics Metrics
+	// KillPoint, for tests, is asked at each kill point (KillAfterClaim,
+	// KillAfterDispatch, KillAfterTrigger); true stops that dispatch right
+	// there, as if the process died, and Pass returns ErrKilled.
+	KillPoint func(point string) bool
+}
+
+// Dispatcher runs dispatch passes and reconciles. Run it only while holding
+// leadership; Wake, ScheduleScope and ReconcileNow are safe to call from any
+// goroutine at any time.
+type Dispatcher struct {
+	o       Options
+	store   *store.Store
+	queue   *queue.Service
+	gh      GitHub
+	log     zerolog.Logger
+	metrics Metrics
+	now     func() time.Time
+
+	wake   chan struct{}
+	repair chan struct{}
+	scoped chan struct{}
+
+	mu         sync.Mutex
+	wokeAt     time.Time // earliest wake-up not yet served by a pass
+	wakeReason string
+	scopeDue   map[string][]time.Time // pending ScheduleScope times per scope
+	dueScopes  map[string]bool        // scopes whose time has come
+	flagged    map[int64]bool         // jobs already flagged for start_timeout
+	redeliv    map[string]bool        // delivery GUIDs already redelivered
+	ghJobLinks map[int64]int64        // GitHub job id -> our job id, for busy runners
+
+	passMu      sync.Mutex // one pass at a time
+	reconcileMu sync.Mutex // one job reconcile at a time
+}
+
+// New validates o and builds a Dispatcher.
+func New(o Options) (*Dispatcher, error) {
+	switch {
+	case o.Store == nil:
+		return nil, errors.New("dispatcher: a store is required")
+	case o.Queue == nil:
+		return nil, errors.New("dispatcher: a queue service is required")
+	case o.GitHub == nil:
+		return nil, errors.New("dispatcher: a GitHub client is required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.Interval, 15*time.Second)
+	def(&o.ReconcileInterval, 5*time.Minute)
+	def(&o.StartTimeout, 30*time.Minute)
+	def(&o.DispatchingGrace, 2*time.Minute)
+	def(&o.OverdueAfter, 2*time.Minute)
+	def(&o.CorrelateDelay, 5*time.Second)
+	def(&o.TransientBackoff, 30*time.Second)
+	if o.RedeliverWindow == 0 {
+		o.RedeliverWindow = time.Hour
+	}
+	if o.MaxParallel <= 0 {
+		o.MaxParallel = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopMetrics{}
+	}
+	return &Dispatcher{
+		o: o, store: o.Store, queue: o.Queue, gh: o.GitHub, metrics: o.Metrics, now: o.Now,
+		log:    o.Logger.With().Str("component", "dispatcher").Logger(),
+		wake:   make(chan struct{}, 1),
+		repair: make(chan struct{}, 1),
+		scoped: make(chan struct{}, 1),
+
+		scopeDue:  map[string][]time.Time{},
+		dueScopes: map[string]bool{},
+		flagged:   map[int64]bool{},
+		redeliv:   map[string]bool{},
+
+		ghJobLinks: map[int64]int64{},
+	}, nil
+}
+
+// Wake asks for a dispatch pass as soon as possible. It never blocks: a
+// burst of wake-ups while a pass is pending becomes that one pass, and a
+// wake-up during a pass causes exactly one more.
+func (d *Dispatcher) Wake(reason string) {
+	d.mu.Lock()
+	if d.wokeAt.IsZero() {
+		d.wokeAt, d.wakeReason = d.now(), reason
+	}
+	d.mu.Unlock()
+	signal(d.wake)
+}
+
+// takeWake returns and clears the pending wake-up.
+func (d *Dispatcher) takeWake() (time.Time, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, why := d.wokeAt, d.wakeReason
+	d.wokeAt, d.wakeReason = time.Time{}, ""
+	return at, why
+}
+
+// ScheduleScope asks for the runners of scope ("org:NAME" or
+// "repo:OWNER/NAME") to be re-listed after delay. Requests for about the
+// same moment are merged (a burst of ephemeral runners finishing costs one
+// listing), while one for a clearly later moment is kept ("now, and once
+// more a little later").
+func (d *Dispatcher) ScheduleScope(scope string, delay time.Duration) {
+	if scope == "" {
+		return
+	}
+	delay = max(delay, 0)
+	window := max(10*time.Millisecond, delay/4)
+	due := d.now().Add(delay)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range d.scopeDue[scope] {
+		if t.Sub(due).Abs() <= window {
+			return
+		}
+	}
+	d.scopeDue[scope] = append(d.scopeDue[scope], due)
+	time.AfterFunc(delay, func() {
+		d.mu.Lock()
+		ts := d.scopeDue[scope]
+		for i, t := range ts {
+			if t.Equal(due) {
+				ts = append(ts[:i], ts[i+1:]...)
+				break
+			}
+		}
+		if len(ts) == 0 {
+			delete(d.scopeDue, scope)
+		} else {
+			d.scopeDue[scope] = ts
+		}
+		d.dueScopes[scope] = true
+		d.mu.Unlock()
+		signal(d.scoped)
+	})
+}
+
+// takeDueScopes returns and clears the scopes whose re-listing is due.
+func (d *Dispatcher) takeDueScopes() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.dueScopes))
+	for s := range d.dueScopes {
+		out = append(out, s)
+	}
+	clear(d.dueScopes)
+	return out
+}
+
+// requestRepair asks the reconcile loop for a job reconcile after delay
+// (a dispatch whose outcome is unknown, a run to correlate).
+func (d *Dispatcher) requestRepair(delay time.Duration) {
+	time.AfterFunc(delay, func() { signal(d.repair) })
+}
+
+// Run dispatches and reconciles until ctx ends. Call it only while holding
+// leadership. It reconciles once at start, then serves wake-ups, the safety
+// tick, the reconcile period and scheduled scopes. Reconciles run on their
+// own goroutine so a slow listing never delays a dispatch.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.log.Info().Dur("interval", d.o.Interval).Dur("reconcile_interval", d.o.ReconcileInterval).
+		Dur("start_timeout", d.o.StartTimeout).Msg("dispatcher started")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.reconcileLoop(ctx)
+	}()
+	d.Wake("start")
+	tick := time.NewTicker(d.o.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			d.log.Info().Msg("dispatcher stopped")
+			return nil
+		case <-d.wake:
+		case <-tick.C:
+		}
+		if _, err := d.Pass(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error().Err(err).Msg("dispatch pass failed")
+		}
+	}
+}
+
+func (d *Dispatcher) reconcileLoop(ctx context.Context) {
+	if err := d.ReconcileNow(ctx); err != nil && ctx.Err() == nil {
+		d.log.Error().Err(err).Msg("initial reconcile")
+	}
+	tick := time.NewTicker(d.o.ReconcileInterval)
+	defer tick.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			err = d.ReconcileNow(ctx)
+		case <-d.repair:
+			err = d.ReconcileJobs(ctx)
+		case <-d.scoped:
+			for _, s := range d.takeDueScopes() {
+				err = errors.Join(err, d.ReconcileScope(ctx, s))
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn().Err(err).Msg("reconcile")
+		}
+	}
+}
+
+// signal does a non-blocking send on a one-slot channel: the slot holds at
+// most one pending signal, which is what coalesces bursts.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) CycleDone(time.Duration)               {}
+func (nopMetrics) Dispatched(string, string)             {}
+func (nopMetrics) DispatchLatency(string, time.Duration) {}
+func (nopMetrics) StartTimedOut(string)                  {}
+func (nopMetrics) Reconciled(string, error)              {}
+func (nopMetrics) Redelivered(string)                    {}

@@ -1,0 +1,30 @@
+// Package dispatcher is the leader-only heart of dispatchoor: the dispatch
+// loop that turns free runner capacity into workflow_dispatch calls, and the
+// reconciler that repairs what GitHub's unordered, unretried webhooks miss.
+//
+// The loop is event-driven. Anything that can free capacity (a runner went
+// idle, a job ended or was enqueued, a group was unpaused, a reorder) calls
+// Wake; a burst of wake-ups becomes one immediate pass, and a wake-up that
+// arrives during a pass causes one more, so none is lost. The interval tick
+// is only a safety net. A pass takes one snapshot of the store, asks
+// core.Capacity how many jobs each group may send, claims that many per
+// group in a transaction and dispatches them concurrently.
+//
+// A dispatch is three steps, each safe to crash after (DESIGN.md §5):
+// claim (pending → dispatching with an attempt id), the POST to GitHub, and
+// marking the job triggered with its run. The reconciler resolves jobs left
+// in between: it adopts the run of a job stuck in dispatching or returns the
+// job to pending after a grace period, so no job is lost and none is sent
+// twice.
+//
+// The reconciler (at start, every ReconcileInterval, and for one scope soon
+// after ScheduleScope) replaces each scope's runners from the API, re-reads
+// runs whose events are overdue, correlates runs dispatched without run
+// details (GitHub Enterprise Server before 3.20), flags triggered runs that
+// never start, and redelivers the App's failed webhook deliveries.
+//
+// It imports core, store, queue and gh's request/response types; GitHub is
+// reached only through the GitHub interface declared here, so tests hand it
+// the real gh.Client on ghsim or a fake. It must never import server or
+// handlers: they call into it (Wake, ScheduleScope, ReconcileNow).
+package dispatcher

@@ -1,0 +1,169 @@
+package dispatcher
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/store/storetest"
+)
+
+// idleToDispatch measures, from the simulator's own records, how long after
+// a runner-idle webhook (workflow_job completed) left GitHub the next
+// dispatch request arrived at GitHub. One runner serves a long queue, so
+// every dispatch but the first is caused by exactly one such webhook.
+func idleToDispatch(t testing.TB, s *store.Store, jobs int) []time.Duration {
+	// Runs last long enough for step 3 (triggered with the run id) to commit
+	// before the run's completion webhook arrives; a faster run would be
+	// left to the reconciler's overdue re-read, which is not measured here.
+	e := newEnv(t, s, envOptions{runners: 1, jobDuration: 100 * time.Millisecond})
+	d := e.dispatcher(nil)
+	for range jobs {
+		e.enqueue(tmplPlain)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = d.Run(ctx)
+	}()
+	e.waitFor("every job finished", 20*time.Second, func() bool {
+		return len(e.jobsIn(core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)) == 0
+	})
+	cancel()
+	wg.Wait()
+
+	posts := e.dispatchPOSTs()
+	if len(posts) != jobs {
+		t.Fatalf("%d dispatch requests for %d jobs, want one each", len(posts), jobs)
+	}
+	var idle []time.Time
+	for _, dl := range e.sim.Deliveries() {
+		if dl.Event == "workflow_job" && dl.Action == "completed" {
+			idle = append(idle, dl.DeliveredAt.Add(-dl.Duration)) // when it was sent
+		}
+	}
+	var out []time.Duration
+	for _, p := range posts[1:] {
+		var cause time.Time
+		for _, at := range idle {
+			if !at.After(p.Time) && at.After(cause) {
+				cause = at
+			}
+		}
+		if cause.IsZero() {
+			t.Fatalf("dispatch at %s has no runner-idle webhook before it", p.Time)
+		}
+		out = append(out, p.Time.Sub(cause))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestIdleRunnerDispatchedWithinMilliseconds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		lat := idleToDispatch(t, s, 40)
+		p50, p90, p99 := lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)*99/100]
+		t.Logf("runner-idle webhook sent -> dispatch request at GitHub: p50 %s, p90 %s, p99 %s (n=%d)",
+			p50, p90, p99, len(lat))
+		// Generous for -race on a loaded shared machine (the tail is CPU
+		// contention); the point is that no poll or sleep sits on the path:
+		// the safety tick is an hour here, so a lost wake-up would show.
+		if p50 > 100*time.Millisecond || p90 > 500*time.Millisecond {
+			t.Fatalf("idle -> dispatch p50 %s p90 %s: too slow for an event-driven path", p50, p90)
+		}
+	})
+}
+
+// BenchmarkIdleToDispatch reports the runner-idle webhook -> dispatch
+// latency percentiles on SQLite (go test -run '^$' -bench IdleToDispatch).
+func BenchmarkIdleToDispatch(b *testing.B) {
+	var all []time.Duration
+	for b.Loop() {
+		all = append(all, idleToDispatch(b, storetest.SQLite(b), 100)...)
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// A burst of wake-ups is one pass, and a wake-up during a pass is served by
+// exactly one more.
+func TestWakeCoalescesAndIsNeverLost(t *testing.T) {
+	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.Wake("burst") }()
+	}
+	wg.Wait()
+	if n := len(d.wake); n != 1 {
+		t.Fatalf("%d pending wake signals after a burst, want 1", n)
+	}
+	<-d.wake // the loop starts a pass
+	at, reason := d.takeWake()
+	if at.IsZero() || reason != "burst" {
+		t.Fatalf("takeWake = %v %q, want the burst's first wake-up", at, reason)
+	}
+	d.Wake("during the pass")
+	if n := len(d.wake); n != 1 {
+		t.Fatalf("a wake-up during a pass left %d signals, want 1 (one more pass)", n)
+	}
+}
+
+func TestScheduleScopeDebounces(t *testing.T) {
+	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		d.ScheduleScope("org:acme", 50*time.Millisecond)
+	}
+	d.ScheduleScope("org:acme", 400*time.Millisecond) // "once more a little later"
+	d.ScheduleScope("repo:acme/infra", 50*time.Millisecond)
+	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme", "repo:acme/infra"}) {
+		t.Fatalf("due scopes = %v, want each scope once", got)
+	}
+	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme"}) {
+		t.Fatalf("later due scopes = %v, want org:acme once more", got)
+	}
+}
+
+// nilGitHub is a GitHub for tests that must not reach it: any call panics.
+type nilGitHub struct{ GitHub }
+
+func newTestQueue(t *testing.T) *queue.Service {
+	q, err := queue.New(queue.Options{Store: storetest.SQLite(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// nextDue waits for scopes to come due and returns them.
+func nextDue(t *testing.T, d *Dispatcher) []string {
+	t.Helper()
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case <-d.scoped:
+			time.Sleep(20 * time.Millisecond) // timers due together
+			if got := d.takeDueScopes(); len(got) > 0 {
+				slices.Sort(got)
+				return got
+			}
+		case <-deadline:
+			t.Fatal("scheduled scopes never came due")
+			return nil
+		}
+	}
+}
