@@ -172,6 +172,9 @@ func freePort(t *testing.T) string {
 }
 
 func TestServerServesHealthAndStopsOnSignal(t *testing.T) {
+	// No App in the config: the server starts in setup mode, which needs
+	// the key that will seal the App's credentials.
+	t.Setenv("DISPATCHOOR_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	dir := t.TempDir()
 	addr := freePort(t)
 	cfg := writeFile(t, dir, "c.yml", validConfig(dir, addr))
@@ -189,6 +192,11 @@ func TestServerServesHealthAndStopsOnSignal(t *testing.T) {
 				t.Fatalf("health: %s", resp.Status)
 			}
 			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("server stopped before answering: %v\n%s", err, errOut.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			cancel()

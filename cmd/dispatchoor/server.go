@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/config"
-	"github.com/ethpandaops/dispatchoor/server"
 )
 
 // runServer runs the App until the context is cancelled (SIGINT/SIGTERM).
@@ -24,41 +23,35 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(ctx, c.config, config.NewLoadOptions())
+	load := config.NewLoadOptions()
+	cfg, err := config.Load(ctx, c.config, load)
 	if err != nil {
 		return fmt.Errorf("config %s:\n%w", c.config, err)
 	}
-	st, err := openStore(ctx, cfg.Database, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	groups, templates := cfg.Groups()
-	sync, err := st.SyncConfig(ctx, groups, templates)
-	if err != nil {
-		return fmt.Errorf("sync groups and templates from config: %w", err)
-	}
-	log.Info().Str("component", "main").Interface("sync", sync).Msg("groups and templates synced from config")
+	return serve(ctx, cfg, load, log, cfg.Server.Listen)
+}
 
-	srv := server.New(server.Options{Logger: log, Store: st, Version: buildVersion()})
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Server.Listen, err)
+// serve builds the app and runs it on addr; when setup mode stores the App's
+// credentials, it builds the app anew, now with them, on the same address.
+func serve(ctx context.Context, cfg *config.Config, load config.LoadOptions, log zerolog.Logger, addr string) error {
+	for {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", addr, err)
+		}
+		// A restart must come back where browsers already point, even
+		// when the first listen picked a free port.
+		addr = ln.Addr().String()
+		a, err := newApp(ctx, cfg, load, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		err = a.run(ctx, ln)
+		a.close()
+		if !errors.Is(err, errReconfigured) {
+			return err
+		}
+		log.Info().Str("component", "main").Msg("GitHub App configured through setup: restarting with its credentials")
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	log.Info().Str("component", "main").Str("listen", ln.Addr().String()).Str("public_url", cfg.Server.PublicURL).Msg("serving")
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info().Str("component", "main").Msg("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }

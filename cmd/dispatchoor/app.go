@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/config"
+	"github.com/ethpandaops/dispatchoor/dispatcher"
+	"github.com/ethpandaops/dispatchoor/gh"
+	"github.com/ethpandaops/dispatchoor/handlers"
+	"github.com/ethpandaops/dispatchoor/leader"
+	"github.com/ethpandaops/dispatchoor/metrics"
+	"github.com/ethpandaops/dispatchoor/notify"
+	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/server"
+	"github.com/ethpandaops/dispatchoor/setup"
+	"github.com/ethpandaops/dispatchoor/slash"
+	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/ui"
+)
+
+// app is the whole product, every component constructed once in newApp and
+// passed explicitly. run serves it until its context ends or setup mode
+// stores new App credentials (then the caller builds it anew).
+type app struct {
+	cfg   *config.Config
+	load  config.LoadOptions
+	log   zerolog.Logger
+	st    *store.Store
+	lead  *leader.Leader
+	bus   notify.Bus
+	m     *metrics.Metrics
+	q     *queue.Service
+	ghc   *gh.Client
+	disp  *dispatcher.Dispatcher
+	slash *slash.Service
+	srv   *server.Server
+
+	reconfigured chan struct{}
+	closeOnce    sync.Once
+}
+
+// errReconfigured ends run when setup mode has stored App credentials.
+var errReconfigured = errors.New("app credentials configured")
+
+func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, log zerolog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, load: load, log: log, reconfigured: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	// On SQLite this takes the database's lock file at once: a second
+	// process on the same file stops here, before it migrates or serves.
+	a.lead, err = leader.New(leader.Options{
+		Driver: store.Driver(cfg.Database.Driver), DSN: cfg.Database.Postgres.ConnString(),
+		SQLitePath: cfg.Database.SQLite.Path, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("leader election: %w", err)
+	}
+	if a.st, err = openStore(ctx, cfg.Database, true); err != nil {
+		return nil, err
+	}
+	groups, templates := cfg.Groups()
+	sync, err := a.st.SyncConfig(ctx, groups, templates)
+	if err != nil {
+		return nil, fmt.Errorf("sync groups and templates from config: %w", err)
+	}
+	log.Info().Str("component", "main").Interface("sync", sync).Msg("groups and templates synced from config")
+
+	creds, err := setup.Resolve(ctx, setup.ResolveOptions{Store: a.st, ConfigHasApp: cfg.GitHub.App.Configured(), Getenv: os.Getenv})
+	if err != nil {
+		return nil, err
+	}
+	if creds.Source == setup.SourceDatabase {
+		cfg.GitHub.App = creds.Credentials.ConfigApp()
+	}
+
+	a.m = metrics.New()
+	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
+	if a.bus, err = newBus(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	ev := &events{hub: hub, bus: a.bus, log: log.With().Str("component", "events").Logger()}
+
+	if !creds.SetupMode() {
+		if a.ghc, err = newGitHub(cfg, log, a.m); err != nil {
+			return nil, err
+		}
+	}
+	qopts := queue.Options{Store: a.st, Logger: log, Events: ev}
+	if a.ghc != nil {
+		qopts.Canceller = canceller{a.ghc}
+	}
+	if a.q, err = queue.New(qopts); err != nil {
+		return nil, err
+	}
+
+	status := &dispatchStatus{Metrics: a.m, enabled: cfg.Dispatcher.Enabled, isLeader: a.lead.IsLeader}
+	var hooks http.Handler
+	if a.ghc != nil {
+		a.disp, err = dispatcher.New(dispatcher.Options{
+			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status,
+			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
+			StartTimeout: cfg.Dispatcher.StartTimeout,
+		})
+		if err != nil {
+			return nil, err
+		}
+		ev.setDispatcher(a.disp)
+		var commands handlers.CommentHandler
+		if cfg.SlashCommands.Enabled {
+			a.slash, err = slash.New(slash.Options{
+				Config: cfg.SlashCommands, UserRoleMapping: cfg.Auth.GitHub.UserRoleMapping,
+				PublicURL: cfg.Server.PublicURL, GitHub: a.ghc, Queue: a.q, Store: a.st, Logger: log,
+			})
+			if err != nil {
+				return nil, err
+			}
+			ev.setSlash(a.slash)
+			commands = a.slash
+		}
+		hooks, err = handlers.New(handlers.Options{
+			Store: a.st, Queue: a.q, Logger: log, WebhookSecret: cfg.GitHub.App.WebhookSecret.Value(),
+			Waker: ev, Reconciler: ev, Events: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
+			Slash: commands,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	a.bus.Subscribe(ev.remote(a.st))
+
+	sopts := server.Options{
+		Logger: log, Store: a.st, Version: buildVersion(), Config: cfg, Queue: a.q, Metrics: a.m,
+		Hub: hub, Webhooks: hooks, Status: status,
+		TemplateReloader: reloader{cfg: cfg, load: load, st: a.st},
+	}
+	if a.disp != nil {
+		sopts.Reconciler = a.disp
+	}
+	if fsys, ok := ui.FS(); ok {
+		sopts.UI = ui.Handler(fsys)
+	}
+	a.srv = server.New(sopts)
+	if err := a.mountSetup(cfg, creds, log); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// mountSetup builds setup mode's handler. It is served in every mode: its
+// status route tells the dashboard whether an App exists.
+func (a *app) mountSetup(cfg *config.Config, creds setup.Resolved, log zerolog.Logger) error {
+	_, err := setup.New(setup.Options{
+		Store: a.st, Box: creds.Box, ConfigHasApp: creds.Source == setup.SourceConfig,
+		WebURL: cfg.GitHub.WebURL, APIURL: cfg.GitHub.APIURL, PublicURL: cfg.Server.PublicURL, Logger: log,
+		OnConfigured: func(setup.Credentials) { a.closeOnce.Do(func() { close(a.reconfigured) }) },
+	})
+	return err
+}
+
+func newBus(ctx context.Context, cfg *config.Config, log zerolog.Logger) (notify.Bus, error) {
+	if cfg.Database.Driver != config.DriverPostgres {
+		return notify.NewLocal(), nil
+	}
+	b, err := notify.New(ctx, notify.Options{DSN: cfg.Database.Postgres.ConnString(), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("replica events: %w", err)
+	}
+	return b, nil
+}
+
+func newGitHub(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) (*gh.Client, error) {
+	key := []byte(cfg.GitHub.App.PrivateKey.Value())
+	if cfg.GitHub.App.PrivateKeyPath != "" {
+		b, err := os.ReadFile(cfg.GitHub.App.PrivateKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("read github.app.private_key_path: %w", err)
+		}
+		key = b
+	}
+	c, err := gh.New(gh.Options{
+		APIURL: cfg.GitHub.APIURL, AppID: cfg.GitHub.App.ID, PrivateKey: key, Logger: log,
+		Observer: func(o gh.Observation) {
+			m.GitHubRequest(o.Endpoint, o.Status)
+			if o.InstallationID != 0 && o.RateLimitRemaining >= 0 {
+				m.RateLimitRemaining(o.InstallationID, o.RateLimitRemaining)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("github client: %w", err)
+	}
+	return c, nil
+}
+
+// canceller lets the queue cancel runs without knowing installations.
+type canceller struct{ c *gh.Client }
+
+func (c canceller) CancelRun(ctx context.Context, owner, repo string, runID int64) error {
+	in, err := c.c.InstallationForRepo(ctx, owner, repo)
+	if err != nil {
+		return fmt.Errorf("cancel run %d of %s/%s: %w", runID, owner, repo, err)
+	}
+	return c.c.CancelRun(ctx, in.ID, owner, repo, runID)
+}
+
+// reloader re-reads the config's templates (inline, files, URLs) and syncs
+// them, for POST /templates/reload.
+type reloader struct {
+	cfg  *config.Config
+	load config.LoadOptions
+	st   *store.Store
+}
+
+func (r reloader) ReloadTemplates(ctx context.Context) (store.SyncResult, error) {
+	cfg, err := config.Load(ctx, r.cfg.File, r.load)
+	if err != nil {
+		return store.SyncResult{}, fmt.Errorf("reload %s: %w", r.cfg.File, err)
+	}
+	groups, templates := cfg.Groups()
+	return r.st.SyncConfig(ctx, groups, templates)
+}
+
+// run serves on ln until ctx ends (nil) or setup stored credentials
+// (errReconfigured).
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	log := a.log.With().Str("component", "main").Logger()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := a.srv.Start(ctx); err != nil {
+		return fmt.Errorf("start server: %w", err)
+	}
+	httpSrv := &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	go func() {
+		errc <- a.lead.Run(ctx, func(leaderCtx context.Context) {
+			log.Info().Msg("leading: dispatcher and reconciler run here")
+			a.lead_(leaderCtx)
+		})
+	}()
+	log.Info().Str("listen", ln.Addr().String()).Str("public_url", a.cfg.Server.PublicURL).
+		Bool("setup_mode", a.ghc == nil).Msg("serving")
+
+	var result error
+	select {
+	case <-ctx.Done():
+	case <-a.reconfigured:
+		result = errReconfigured
+	case err := <-errc:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+			result = err
+		}
+	}
+	log.Info().Msg("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer stop()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && result == nil {
+		result = fmt.Errorf("shutdown: %w", err)
+	}
+	cancel()
+	return result
+}
+
+// lead_ is what only the leader does: dispatch, reconcile, clean up.
+func (a *app) lead_(ctx context.Context) {
+	var wg sync.WaitGroup
+	if a.disp != nil && a.cfg.Dispatcher.Enabled {
+		wg.Go(func() {
+			if err := a.disp.Run(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error().Err(err).Str("component", "main").Msg("dispatcher stopped")
+			}
+		})
+	}
+	wg.Go(func() { a.cleanupLoop(ctx) })
+	wg.Wait()
+}
+
+// cleanupLoop applies history retention and drops old delivery records.
+func (a *app) cleanupLoop(ctx context.Context) {
+	every := a.cfg.History.CleanupInterval
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if days := a.cfg.History.RetentionDays; days > 0 {
+			retention := time.Duration(days) * 24 * time.Hour
+			if _, err := a.q.Cleanup(ctx, retention); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Str("component", "cleanup").Msg("history retention")
+			}
+			cut := time.Now().Add(-retention)
+			if _, err := a.st.DeleteDeliveriesBefore(ctx, cut); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Str("component", "cleanup").Msg("old webhook deliveries")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// close releases everything newApp built, in reverse order.
+func (a *app) close() {
+	if a.srv != nil {
+		_ = a.srv.Close()
+	}
+	if a.slash != nil {
+		a.slash.Close()
+	}
+	if c, ok := a.bus.(interface{ Close() error }); ok && c != nil {
+		_ = c.Close()
+	}
+	if a.lead != nil {
+		_ = a.lead.Close()
+	}
+	if a.st != nil {
+		_ = a.st.Close()
+	}
+}
