@@ -101,6 +101,9 @@ type Job struct {
 	TriggeredAt     *time.Time `json:"triggered_at,omitempty"`
 	StartedAt       *time.Time `json:"started_at,omitempty"`
 	CompletedAt     *time.Time `json:"completed_at,omitempty"`
+	// LabelMismatch says which runs-on labels of the job's run no runner of
+	// its group has ("" when none): the run then waits in GitHub's queue.
+	LabelMismatch string `json:"label_mismatch,omitempty"`
 }
 
 // ErrTransition is returned for a state change the state machine refuses.

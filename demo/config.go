@@ -93,7 +93,7 @@ groups:
           repo: sync-tests
           workflow_id: sync.yml
           ref: main
-          inputs: { network: hoodi, el-client: "{{.EL}}", cl-client: "{{.CL}}" }
+          inputs: { network: hoodi, el-client: "{{.EL}}", cl-client: "{{.CL}}", dispatchoor_job_id: "" }
           labels: { el: "{{.EL}}", cl: "{{.CL}}", network: hoodi }
 {{- end}}
     - id: gpu
@@ -101,8 +101,8 @@ groups:
       runner_labels: [self-hosted, gpu]
       runner_scope: "org:{{.Org}}"
       workflow_dispatch_templates:
-        - { id: bench-small, name: "Bench (small model)", owner: "{{.Org}}", repo: gpu-bench, workflow_id: bench.yml, ref: main, inputs: { model: small }, labels: { model: small } }
-        - { id: bench-large, name: "Bench (large model)", owner: "{{.Org}}", repo: gpu-bench, workflow_id: bench.yml, ref: main, inputs: { model: large }, labels: { model: large } }
+        - { id: bench-small, name: "Bench (small model)", owner: "{{.Org}}", repo: gpu-bench, workflow_id: bench.yml, ref: main, inputs: { model: small, dispatchoor_job_id: "" }, labels: { model: small } }
+        - { id: bench-large, name: "Bench (large model)", owner: "{{.Org}}", repo: gpu-bench, workflow_id: bench.yml, ref: main, inputs: { model: large, dispatchoor_job_id: "" }, labels: { model: large } }
 `))
 
 type client struct{ EL, CL string }

@@ -105,6 +105,7 @@ var endpoints = []string{
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
 	"/repos/{owner}/{repo}/collaborators/{username}/permission",
+	"/repos/{owner}/{repo}/pulls/{pull_number}",
 }
 
 // endpointTemplate maps a concrete API path (without the base path) to its

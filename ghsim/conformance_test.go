@@ -144,6 +144,24 @@ func driveEverything(t *testing.T, w testWorld) {
 	expect("GET", "repos/acme/infra/collaborators/alice/permission", tok, nil, 200)
 	expect("GET", "repos/acme/infra/collaborators/ghost/permission", tok, nil, 404)
 
+	// Pull requests: a same-repository head, a fork outside the simulator,
+	// a fork that is another simulated repository; an issue and an unknown
+	// number are 404.
+	if err := s.AddIssue("acme/infra", 20, "Same-repo change", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPullRequest("acme/infra", 21, "From a fork", PullHead{Owner: "mallory", Repo: "infra", Ref: "fix/sync"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPullRequest("acme/infra", 22, "From carol", PullHead{Owner: "carol", Repo: "tools", Ref: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{20, 21, 22} {
+		expect("GET", fmt.Sprintf("repos/acme/infra/pulls/%d", n), tok, nil, 200)
+	}
+	expect("GET", "repos/acme/infra/pulls/1", tok, nil, 404)
+	expect("GET", "repos/acme/infra/pulls/404", tok, nil, 404)
+
 	// Webhook deliveries API (after the sender has caught up).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -41,8 +41,11 @@ func (s *Sim) SendIssueComment(ev IssueComment) (int64, error) {
 	key := issueKey(repo.FullName(), ev.Issue)
 	is := s.issues[key]
 	if is == nil {
-		is = &issue{Repo: repo.FullName(), Number: ev.Issue, Title: fmt.Sprintf("Issue %d", ev.Issue),
-			User: ev.User, IsPR: ev.IsPR, At: s.clock.Now()}
+		var head *PullHead
+		if ev.IsPR {
+			head = &PullHead{}
+		}
+		is = s.newIssue(repo, ev.Issue, fmt.Sprintf("Issue %d", ev.Issue), ev.User, head)
 		s.issues[key] = is
 	}
 	now := s.clock.Now()

@@ -41,6 +41,7 @@ func (s *Sim) restRoutes() []route {
 		{"PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", authInstallation, (*call).updateComment},
 		{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", authInstallation, (*call).createReaction},
 		{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", authInstallation, (*call).collaboratorPermission},
+		{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", authInstallation, (*call).getPull},
 
 		{"GET", "/user", authUser, (*call).getUser},
 		{"GET", "/user/orgs", authUser, (*call).listUserOrgs},

@@ -97,14 +97,20 @@ func (s *Sim) AddRepo(r Repo) (*Repo, error) {
 }
 
 // AddIssue records an issue (or pull request when isPR) so comments on it
-// can be made and reported.
+// can be made and reported. A pull request's head is the branch "patch-N"
+// of repo itself; AddPullRequest chooses another head or a fork.
 func (s *Sim) AddIssue(repo string, number int, title string, isPR bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.repos[strings.ToLower(repo)]; !ok {
+	r, ok := s.repos[strings.ToLower(repo)]
+	if !ok {
 		return fmt.Errorf("ghsim: add issue: no repo %q", repo)
 	}
-	s.issues[issueKey(repo, number)] = &issue{Repo: repo, Number: number, Title: title, IsPR: isPR, At: s.clock.Now(), User: "octocat"}
+	var head *PullHead
+	if isPR {
+		head = &PullHead{}
+	}
+	s.issues[issueKey(repo, number)] = s.newIssue(r, number, title, "octocat", head)
 	return nil
 }
 

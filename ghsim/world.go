@@ -218,4 +218,6 @@ type issue struct {
 	User   string
 	IsPR   bool
 	At     time.Time
+	// Pull is set for pull requests (see AddPullRequest).
+	Pull *pull
 }

@@ -38,8 +38,13 @@ type Reconciler interface {
 // Finisher ends one of our jobs with its run's raw conclusion (mapping and
 // auto-requeue happen there). *queue.Service implements it. It must be
 // idempotent: finishing a job that already ended returns core.ErrTransition.
+//
+// It finishes on the delivery's own transaction and announces the outcome
+// after the commit, so a failed delivery rolls back the finish, the requeued
+// copy and the delivery record together, and a redelivery applies it once.
 type Finisher interface {
-	Finish(ctx context.Context, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
+	FinishTx(ctx context.Context, q *store.Q, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
+	Emit(out queue.Outcome)
 }
 
 // JobEvents hears about job changes the handlers made directly in the store

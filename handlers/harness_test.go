@@ -106,10 +106,12 @@ type harness struct {
 	clock  *clock
 	botErr error
 	botFn  func(context.Context) (string, error)
-	// failFinish makes the next n finishes fail as if the queue's own
-	// transaction had.
+	// failFinish makes the next n finishes fail after doing their work,
+	// inside the delivery's transaction.
 	failFinish atomic.Int32
-	relists    []time.Duration
+	// emitted counts outcomes announced after a commit.
+	emitted atomic.Int32
+	relists []time.Duration
 }
 
 type clock struct {
@@ -163,12 +165,23 @@ func newHarness(t testing.TB, s *store.Store) *harness {
 
 type finisher struct{ h *harness }
 
-func (f finisher) Finish(ctx context.Context, jobID int64, conclusion, runnerName string) (queue.Outcome, error) {
+// FinishTx finishes on the delivery's transaction, failing as told after the
+// real work was done, so a test sees that work rolled back.
+func (f finisher) FinishTx(ctx context.Context, q *store.Q, jobID int64, conclusion, runnerName string) (queue.Outcome, error) {
+	out, err := f.h.q.FinishTx(ctx, q, jobID, conclusion, runnerName)
+	if err != nil {
+		return out, err
+	}
 	if f.h.failFinish.Add(-1) >= 0 {
-		return queue.Outcome{}, errors.New("injected: queue transaction failed")
+		return queue.Outcome{}, errors.New("injected: failure after the finish, inside the delivery's transaction")
 	}
 	f.h.failFinish.Store(0)
-	return f.h.q.Finish(ctx, jobID, conclusion, runnerName)
+	return out, nil
+}
+
+func (f finisher) Emit(out queue.Outcome) {
+	f.h.emitted.Add(1)
+	f.h.q.Emit(out)
 }
 
 func sign(key string, body []byte) string {

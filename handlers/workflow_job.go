@@ -92,7 +92,10 @@ func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev 
 			return err
 		}
 		if ours.ID != 0 {
-			return h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log)
+			if err := h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log); err != nil {
+				return err
+			}
+			return h.recordRunnerName(ctx, q, fx, ours.ID, wj.GetRunnerName())
 		}
 	case store.GitHubJobCompleted:
 		return h.runnerDone(ctx, q, fx, ev, log)
@@ -144,7 +147,8 @@ func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, e
 }
 
 // runnerDone frees the runner if it is still busy with this job (a late
-// completed of an older job must not free a runner that took a newer one).
+// completed of an older job must not free a runner that took a newer one);
+// an ephemeral runner goes offline instead of idle.
 func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowJobEvent, log zerolog.Logger) error {
 	wj := ev.GetWorkflowJob()
 	id := wj.GetRunnerID()
@@ -153,10 +157,6 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 		// demand it represented is gone.
 		fx.wake("github job left the queue")
 		return nil
-	}
-	freed, err := q.MarkRunnerIdleIfJob(ctx, id, wj.GetID())
-	if err != nil {
-		return err
 	}
 	rec, err := q.GetRunner(ctx, id)
 	switch {
@@ -175,18 +175,54 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 		return err
 	}
 	if rec.Ephemeral {
-		// The runner deregisters after this one job and its replacement
-		// registers without any webhook; re-list soon instead of waiting
-		// for the periodic reconcile. No wake-up now: the runner marked idle
-		// is about to vanish, the listing wakes the dispatcher when the
-		// replacement appears.
+		// The runner deregisters after this one job: marking it idle would
+		// let capacity promise it to a dispatch nobody can take. It goes
+		// offline in this transaction instead, and its replacement, which
+		// registers without any webhook, is found by a re-list soon rather
+		// than at the periodic reconcile. No wake-up now: the listing wakes
+		// the dispatcher when the replacement appears.
+		retired, err := q.RetireEphemeralRunner(ctx, id, wj.GetID())
+		if err != nil {
+			return err
+		}
 		fx.schedule(rec.Scope, h.relistDelays...)
-		log.Debug().Int64("runner", id).Bool("freed", freed).Msg("ephemeral runner finished; re-list scheduled")
+		log.Debug().Int64("runner", id).Bool("retired", retired).Msg("ephemeral runner finished; marked offline, re-list scheduled")
 		return nil
+	}
+	freed, err := q.MarkRunnerIdleIfJob(ctx, id, wj.GetID())
+	if err != nil {
+		return err
 	}
 	if freed {
 		fx.wake("runner idle")
 	}
+	return nil
+}
+
+// recordRunnerName names the runner on our job when the job is already
+// running: GitHub sends the run's in_progress (no runner) before the job's
+// in_progress (with the runner), so the transition to running usually
+// happened without a name. A job that ended keeps the name it ended with.
+func (h *WorkflowJob) recordRunnerName(ctx context.Context, q *store.Q, fx *effects, jobID int64, name string) error {
+	if name == "" {
+		return nil
+	}
+	j, err := q.GetJob(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	if j.Status.Terminal() || j.RunnerName == name {
+		return nil
+	}
+	if err := q.SetJobRunnerName(ctx, jobID, name); errors.Is(err, store.ErrConflict) {
+		return nil // ended meanwhile
+	} else if err != nil {
+		return err
+	}
+	if j, err = q.GetJob(ctx, jobID); err != nil {
+		return err
+	}
+	fx.jobs = append(fx.jobs, j)
 	return nil
 }
 

@@ -124,6 +124,12 @@ func TestWorkflowJobRunners(t *testing.T) {
 			if h.f.wakeCount() != 0 {
 				t.Fatalf("woke the dispatcher for a runner that is going away: %v", h.f.wakes)
 			}
+			if r := h.runner(51); r.Status != core.RunnerOffline || r.Busy {
+				t.Fatalf("finished ephemeral runner %+v, want offline and not busy", r.Runner)
+			}
+			if slots := alphaSlots(t, s); slots != 0 {
+				t.Fatalf("capacity promises %d slots on a runner that is going away", slots)
+			}
 		})
 		t.Run("persistent runner finishing wakes the dispatcher", func(t *testing.T) {
 			h := newHarness(t, s)
@@ -135,6 +141,12 @@ func TestWorkflowJobRunners(t *testing.T) {
 			h.post("workflow_job", wjob{Action: "completed", ID: 62, RunID: 63, RunnerID: 61, Conclusion: "success"}.payload())
 			if h.f.wakeCount() != 1 || len(h.f.schedules()) != 0 {
 				t.Fatalf("wakes %v schedules %v, want one wake and no re-list", h.f.wakes, h.f.schedules())
+			}
+			if r := h.runner(61); r.Status != core.RunnerOnline || r.Busy {
+				t.Fatalf("finished persistent runner %+v, want online and idle", r.Runner)
+			}
+			if slots := alphaSlots(t, s); slots != 1 {
+				t.Fatalf("capacity %d slots, want the freed runner's one", slots)
 			}
 		})
 		t.Run("queued job is recorded as GitHub-side demand with its labels", func(t *testing.T) {
@@ -150,6 +162,21 @@ func TestWorkflowJobRunners(t *testing.T) {
 			}
 		})
 	})
+}
+
+// alphaSlots is how many jobs group alpha could dispatch now from the stored
+// runners, with plenty of pending work.
+func alphaSlots(t *testing.T, s *store.Store) int {
+	t.Helper()
+	rs, err := s.ListRunners(ctx, store.RunnerFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := core.Capacity(core.CapacityInput{
+		Groups:  []core.GroupLoad{{Group: groupAlpha, Pending: 10}},
+		Runners: store.CoreRunners(rs),
+	})
+	return alloc[0].Slots
 }
 
 func TestWorkflowJobOfOurRun(t *testing.T) {
@@ -184,6 +211,13 @@ func TestWorkflowJobOfOurRun(t *testing.T) {
 			if tm.LabelMismatch != "gpu" {
 				t.Fatalf("template label_mismatch %q, want \"gpu\"", tm.LabelMismatch)
 			}
+			const want = "runs-on asks for gpu; no runner of group alpha has it"
+			if got := h.getJob(j.ID); got.LabelMismatch != want {
+				t.Fatalf("job label_mismatch %q, want %q", got.LabelMismatch, want)
+			}
+			if !slices.ContainsFunc(h.f.changed, func(c core.Job) bool { return c.ID == j.ID && c.LabelMismatch == want }) {
+				t.Fatal("flagged job not announced")
+			}
 			if !slices.Equal(h.f.mismatch, [][2]string{{"alpha", "a1"}}) {
 				t.Fatalf("metric hook %v", h.f.mismatch)
 			}
@@ -203,6 +237,38 @@ func TestWorkflowJobOfOurRun(t *testing.T) {
 			}
 			if len(h.f.mismatch) != 1 {
 				t.Fatalf("served labels counted as mismatch: %v", h.f.mismatch)
+			}
+		})
+		t.Run("a later queued job of the run with served labels clears the job's flag", func(t *testing.T) {
+			j := h.job(core.StatusTriggered, 8401, false)
+			h.post("workflow_job", wjob{Action: "queued", ID: 8402, RunID: 8401, Labels: []string{"self-hosted", "alpha", "gpu", "xl"}}.payload())
+			if got := h.getJob(j.ID).LabelMismatch; got != "runs-on asks for gpu, xl; no runner of group alpha has them all" {
+				t.Fatalf("job label_mismatch %q", got)
+			}
+			h.post("workflow_job", wjob{Action: "queued", ID: 8403, RunID: 8401}.payload())
+			if got := h.getJob(j.ID).LabelMismatch; got != "" {
+				t.Fatalf("job label_mismatch still %q", got)
+			}
+		})
+		t.Run("the run's in_progress first, then the job's names the runner on the running job", func(t *testing.T) {
+			j := h.job(core.StatusTriggered, 8501, false)
+			h.post("workflow_run", wrun{Action: "in_progress", ID: 8501}.payload())
+			if got := h.getJob(j.ID); got.Status != core.StatusRunning || got.RunnerName != "" {
+				t.Fatalf("job %s runner %q after the run's in_progress", got.Status, got.RunnerName)
+			}
+			h.post("workflow_job", wjob{Action: "in_progress", ID: 8502, RunID: 8501, RunnerID: 80, RunnerName: "runner-80"}.payload())
+			if got := h.getJob(j.ID); got.Status != core.StatusRunning || got.RunnerName != "runner-80" {
+				t.Fatalf("job %s runner %q, want running on runner-80", got.Status, got.RunnerName)
+			}
+			if !slices.ContainsFunc(h.f.changed, func(c core.Job) bool { return c.ID == j.ID && c.RunnerName == "runner-80" }) {
+				t.Fatal("runner name not announced")
+			}
+			// A finished job keeps the runner it finished on, even when a
+			// late in_progress of another job of its run names another.
+			h.post("workflow_run", wrun{Action: "completed", ID: 8501, Conclusion: "success"}.payload())
+			h.post("workflow_job", wjob{Action: "in_progress", ID: 8503, RunID: 8501, RunnerID: 80, RunnerName: "runner-other"}.payload())
+			if got := h.getJob(j.ID); got.Status != core.StatusCompleted || got.RunnerName != "runner-80" {
+				t.Fatalf("finished job %s runner %q, want completed on runner-80", got.Status, got.RunnerName)
 			}
 		})
 	})

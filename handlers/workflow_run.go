@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
@@ -48,125 +49,138 @@ func (h *WorkflowRun) Handle(ctx context.Context, eventType, deliveryID string, 
 			return fmt.Errorf("workflow_run %d: resolve the App's bot login: %w", run.GetID(), err)
 		}
 	}
+	// The job of a completed run is finished inside the delivery's
+	// transaction (DESIGN.md §4), so a failure rolls back the finish, the
+	// requeued copy and the delivery record together and a redelivery
+	// applies it once. Its events wait for the commit.
+	fin := h.queue
+	var finished *queue.Outcome
 	_, err := h.apply(ctx, deliveryID, eventType, ev.GetAction(), func(q *store.Q, fx *effects) error {
-		return h.applyRun(ctx, q, fx, &ev, bot, log)
+		var err error
+		finished, err = h.applyRun(ctx, q, fx, &ev, bot, fin, log)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("apply workflow_run %d (%s): %w", run.GetID(), run.GetStatus(), err)
 	}
-	if run.GetStatus() == "completed" {
-		// Also for a duplicate delivery: finishing is idempotent, and a
-		// redelivery is how a finish that failed after the commit is retried.
-		return h.finish(ctx, run, log)
+	if finished != nil {
+		fin.Emit(*finished)
 	}
 	return nil
 }
 
-func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowRunEvent, bot string, log zerolog.Logger) error {
+// applyRun applies one workflow_run event and returns the outcome of
+// finishing our job, if it finished, for announcing after the commit.
+func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowRunEvent, bot string, fin Finisher, log zerolog.Logger) (*queue.Outcome, error) {
 	run := ev.GetWorkflowRun()
 	job, err := q.FindJobByRunID(ctx, run.GetID())
+	correlated := false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if job, err = h.correlate(ctx, q, ev, bot, log); err != nil {
-			return err
+			return nil, err
 		}
+		correlated = job.ID != 0
 	case err != nil:
-		return err
+		return nil, err
 	}
-	completed := run.GetStatus() == "completed"
-	if completed {
+	if run.GetStatus() == "completed" {
 		// A run cancelled while its jobs waited may never send their
 		// completed events; stale demand would shrink capacity forever.
 		n, err := q.CompleteQueuedJobsOfRun(ctx, run.GetID(), run.GetConclusion())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n > 0 {
 			fx.wake("run completed with queued jobs")
 		}
 	}
 	if job.ID == 0 {
-		return nil
+		return nil, nil
 	}
 	log = log.With().Int64("job", job.ID).Str("group", job.GroupID).Logger()
-	req := store.TransitionRequest{}
-	if job.RunID == 0 {
-		// Correlated just now: the run facts come with the transition.
-		req.RunID, req.RunURL = run.GetID(), run.GetHTMLURL()
-		if _, err := q.LinkGitHubRunToJob(ctx, run.GetID(), job.ID); err != nil {
-			return err
+	if correlated {
+		if job, err = h.attachRun(ctx, q, fx, job, run, log); err != nil {
+			return nil, err
 		}
 	}
 	switch run.GetStatus() {
 	case "completed":
-		if req.RunID == 0 {
-			return nil // the queue service finishes it after the commit
-		}
-		// A correlated run that already ended still passes through running,
-		// so the job carries its run id when the queue service finishes it
-		// (and auto-requeue knows a run existed).
-		return h.advance(ctx, q, fx, job, core.StatusRunning, req, log)
+		return h.finish(ctx, q, fx, fin, job, run, log)
 	case "in_progress":
 		// GitHub sends this before the job's own in_progress, which names
 		// the runner; use the name if the job's event came first.
-		if req.RunnerName, err = runnerOfRun(ctx, q, run.GetID()); err != nil {
-			return err
+		runner, err := runnerOfRun(ctx, q, run.GetID())
+		if err != nil {
+			return nil, err
 		}
-		return h.advance(ctx, q, fx, job, core.StatusRunning, req, log)
+		return nil, h.advance(ctx, q, fx, job, core.StatusRunning, store.TransitionRequest{RunnerName: runner}, log)
 	default: // requested, queued, pending, waiting
-		if job.Status == core.StatusTriggered && req.RunID != 0 {
-			// triggered without run details: no status change carries the
-			// run id yet (store lacks an attach-run method); the next
-			// event of this run correlates it again.
-			log.Info().Msg("run correlated to a triggered job; run id is attached when it starts")
-			return nil
-		}
-		return h.advance(ctx, q, fx, job, core.StatusTriggered, req, log)
+		return nil, h.advance(ctx, q, fx, job, core.StatusTriggered, store.TransitionRequest{}, log)
 	}
 }
 
-// finish ends our job of a completed run through the queue service, which
-// maps the conclusion and requeues. It runs after the delivery's transaction
-// because the queue service opens its own.
-func (h *WorkflowRun) finish(ctx context.Context, run *github.WorkflowRun, log zerolog.Logger) error {
-	job, err := h.store.FindJobByRunID(ctx, run.GetID())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
+// attachRun records a correlated run on its job at once, whatever the run's
+// status: the run's workflow_job events then find the job (label checks,
+// runner name) without waiting for the run to start. Jobs of the run that
+// GitHub queued before this event arrived are label-checked now, since their
+// own events found no job of ours.
+func (h *WorkflowRun) attachRun(ctx context.Context, q *store.Q, fx *effects, job core.Job, run *github.WorkflowRun, log zerolog.Logger) (core.Job, error) {
+	j, err := q.AttachRun(ctx, job.ID, run.GetID(), run.GetHTMLURL())
 	if err != nil {
-		return fmt.Errorf("finish run %d: %w", run.GetID(), err)
+		return core.Job{}, err
 	}
+	if _, err := q.LinkGitHubRunToJob(ctx, run.GetID(), j.ID); err != nil {
+		return core.Job{}, err
+	}
+	log.Info().Str("job_status", string(j.Status)).Msg("run attached to its job")
+	fx.jobs = append(fx.jobs, j)
+	gjs, err := q.GitHubJobsOfRun(ctx, run.GetID())
+	if err != nil {
+		return core.Job{}, err
+	}
+	for _, gj := range gjs {
+		if rank, _ := gj.Status.Rank(); rank == 0 {
+			if err := h.checkLabels(ctx, q, fx, j, gj.Labels, log); err != nil {
+				return core.Job{}, err
+			}
+		}
+	}
+	// checkLabels may have flagged the job; carry on with what is stored.
+	return q.GetJob(ctx, j.ID)
+}
+
+// finish ends our job of a completed run with the run's conclusion (mapping
+// and auto-requeue happen in the queue service) on the delivery's
+// transaction. A job already ended (a duplicate event, the reconciler) is
+// left alone.
+func (h *WorkflowRun) finish(ctx context.Context, q *store.Q, fx *effects, fin Finisher, job core.Job, run *github.WorkflowRun, log zerolog.Logger) (*queue.Outcome, error) {
 	if job.Status.Terminal() {
-		return nil
+		return nil, nil
 	}
 	conclusion := run.GetConclusion()
 	if conclusion == "" {
-		log.Warn().Int64("job", job.ID).Msg("run completed without a conclusion; left to the reconciler")
-		return nil
+		log.Warn().Msg("run completed without a conclusion; left to the reconciler")
+		return nil, nil
 	}
 	// The job may have gone running on the run's event, before its job's
 	// event named the runner; record the name now.
 	runner := ""
 	if job.RunnerName == "" {
-		if runner, err = runnerOfRun(ctx, h.store.Q, run.GetID()); err != nil {
-			return fmt.Errorf("finish run %d: %w", run.GetID(), err)
+		var err error
+		if runner, err = runnerOfRun(ctx, q, run.GetID()); err != nil {
+			return nil, err
 		}
 	}
-	out, err := h.queue.Finish(ctx, job.ID, conclusion, runner)
+	out, err := fin.FinishTx(ctx, q, job.ID, conclusion, runner)
 	if errors.Is(err, core.ErrTransition) {
-		return nil // finished meanwhile by another delivery or the reconciler
+		return nil, nil // e.g. still pending: nothing of ours to end
 	}
 	if err != nil {
-		return fmt.Errorf("finish job %d of run %d with %s: %w", job.ID, run.GetID(), conclusion, err)
+		return nil, fmt.Errorf("finish job %d with %s: %w", job.ID, conclusion, err)
 	}
-	l := log.Info().Int64("job", job.ID).Str("group", job.GroupID).Str("conclusion", conclusion).
-		Str("job_status", string(out.Job.Status))
-	if out.Requeued != nil {
-		l = l.Int64("requeued_as", out.Requeued.ID)
-	}
-	l.Msg("job finished by its run")
-	h.waker.Wake("job finished")
-	return nil
+	fx.wake("job finished") // the queue service logs it when the outcome is emitted
+	return &out, nil
 }
 
 // runnerOfRun names the runner that took the run's latest started job, ""

@@ -79,28 +79,58 @@ func TestWorkflowRunFinishesOurJob(t *testing.T) {
 	})
 }
 
-func TestWorkflowRunFinishFailureIsRetriedByRedelivery(t *testing.T) {
+func TestWorkflowRunFinishIsPartOfTheDelivery(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		h := newHarness(t, s)
 		h.seedGroups()
-		j := h.job(core.StatusRunning, 9400, false)
+		j := h.job(core.StatusRunning, 9400, true)
+		h.post("workflow_job", wjob{Action: "queued", ID: 9401, RunID: 9400}.payload())
+		stored := h.deliveriesStored()
 		ev := wrun{Action: "completed", ID: 9400, Conclusion: "success"}.payload()
-		// The queue service finishes in its own transaction after the
-		// delivery committed; make that one fail.
+
+		// The finish did its work (status, requeued copy) and then failed:
+		// everything the delivery applied must roll back with it.
 		h.failFinish.Store(1)
 		r := h.postID("workflow_run", "finish-1", ev)
 		if r.Status != http.StatusInternalServerError {
 			t.Fatalf("got %d %v, want 500 while the finish fails", r.Status, r.Body)
 		}
-		if got := h.getJob(j.ID).Status; got != core.StatusRunning {
-			t.Fatalf("job %s before the redelivery", got)
+		if got := h.getJob(j.ID); got.Status != core.StatusRunning || got.Conclusion != "" {
+			t.Fatalf("job %s %q after the failed delivery, want running", got.Status, got.Conclusion)
 		}
-		r = h.postID("workflow_run", "finish-1", ev)
-		if r.Status != http.StatusOK || r.Body["outcome"] != "duplicate" {
-			t.Fatalf("redelivery got %d %v", r.Status, r.Body)
+		if pending, _ := s.ListJobsByStatus(ctx, core.StatusPending); len(pending) != 0 {
+			t.Fatalf("requeued copy survived the rollback: %+v", pending)
 		}
-		if got := h.getJob(j.ID).Status; got != core.StatusCompleted {
-			t.Fatalf("redelivery did not finish the job: %s", got)
+		if gj, _ := s.GetGitHubJob(ctx, 9401); gj.Status != store.GitHubJobQueued {
+			t.Fatalf("queued GitHub job is %s after the rollback", gj.Status)
+		}
+		if got := h.deliveriesStored(); got != stored {
+			t.Fatalf("delivery recorded despite the rollback: %d, want %d", got, stored)
+		}
+		if h.emitted.Load() != 0 || h.f.wakeCount() != 0 {
+			t.Fatalf("rolled-back finish announced: emitted %d, wakes %v", h.emitted.Load(), h.f.wakes)
+		}
+
+		// GitHub's redelivery (same id) applies it, once.
+		for i, want := range []string{"applied", "duplicate"} {
+			r = h.postID("workflow_run", "finish-1", ev)
+			if r.Status != http.StatusOK || r.Body["outcome"] != want {
+				t.Fatalf("redelivery %d got %d %v, want %s", i, r.Status, r.Body, want)
+			}
+		}
+		// The same news under another delivery id finishes nothing twice.
+		h.post("workflow_run", ev)
+		if got := h.getJob(j.ID); got.Status != core.StatusCompleted || got.Conclusion != "success" {
+			t.Fatalf("job %s %q, want completed", got.Status, got.Conclusion)
+		}
+		if pending, _ := s.ListJobsByStatus(ctx, core.StatusPending); len(pending) != 1 {
+			t.Fatalf("requeued copies %+v, want exactly one", pending)
+		}
+		if gj, _ := s.GetGitHubJob(ctx, 9401); gj.Status != store.GitHubJobCompleted {
+			t.Fatalf("queued GitHub job is %s, want completed", gj.Status)
+		}
+		if h.emitted.Load() != 1 {
+			t.Fatalf("outcome announced %d times, want once after the commit", h.emitted.Load())
 		}
 	})
 }
@@ -169,6 +199,42 @@ func TestCorrelation(t *testing.T) {
 			h.post("workflow_run", wrun{Action: "requested", ID: 10005}.payload())
 			if got := h.getJob(a.ID); got.RunID != 10005 || got.Status != core.StatusTriggered {
 				t.Fatalf("job %+v, want triggered with run 10005", got)
+			}
+			h.cleanup(a)
+		})
+		t.Run("a triggered job gets its run at requested and its queued job is label-checked", func(t *testing.T) {
+			h := newHarness(t, s)
+			h.seedGroups()
+			h.addRunner(10049, false, "self-hosted", "alpha")
+			a := h.job(core.StatusTriggered, 0, false)
+			h.post("workflow_run", wrun{Action: "requested", ID: 10040}.payload())
+			got := h.getJob(a.ID)
+			if got.RunID != 10040 || got.Status != core.StatusTriggered || got.RunURL == "" {
+				t.Fatalf("job %+v, want triggered with run 10040 attached", got)
+			}
+			h.post("workflow_job", wjob{Action: "queued", ID: 10041, RunID: 10040, Labels: []string{"self-hosted", "alpha", "gpu-xl"}}.payload())
+			if got := h.getJob(a.ID); got.LabelMismatch != "runs-on asks for gpu-xl; no runner of group alpha has it" {
+				t.Fatalf("job label_mismatch %q", got.LabelMismatch)
+			}
+			gj, err := s.GetGitHubJob(ctx, 10041)
+			if err != nil || gj.JobID != a.ID {
+				t.Fatalf("github job not linked: %+v %v", gj, err)
+			}
+			h.cleanup(a)
+		})
+		t.Run("a job queued before its run was correlated is label-checked when the run attaches", func(t *testing.T) {
+			h := newHarness(t, s)
+			h.seedGroups()
+			h.addRunner(10059, false, "self-hosted", "alpha")
+			a := h.job(core.StatusDispatching, 0, false)
+			h.post("workflow_job", wjob{Action: "queued", ID: 10051, RunID: 10050, Labels: []string{"self-hosted", "alpha", "gpu-xl"}}.payload())
+			h.post("workflow_run", wrun{Action: "requested", ID: 10050}.payload())
+			got := h.getJob(a.ID)
+			if got.RunID != 10050 || got.Status != core.StatusTriggered || got.LabelMismatch == "" {
+				t.Fatalf("job %+v, want triggered with run 10050 and a label mismatch", got)
+			}
+			if gj, _ := s.GetGitHubJob(ctx, 10051); gj.JobID != a.ID {
+				t.Fatalf("github job linked to %d, want %d", gj.JobID, a.ID)
 			}
 			h.cleanup(a)
 		})

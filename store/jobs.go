@@ -18,7 +18,7 @@ const jobColumns = `id, group_id, template_id, name, owner, repo, workflow_id, r
 	status, paused, position, auto_requeue, requeue_limit, requeue_count, attempt_id,
 	run_id, run_url, runner_name, conclusion, error, source, source_url, created_by,
 	cancel_requested, dispatch_after, created_at, updated_at, dispatching_at,
-	triggered_at, started_at, completed_at`
+	triggered_at, started_at, completed_at, label_mismatch`
 
 // jobRow is a jobs row as the database holds it: NULLs and JSON text.
 type jobRow struct {
@@ -54,6 +54,7 @@ type jobRow struct {
 	TriggeredAt     sql.NullTime   `db:"triggered_at"`
 	StartedAt       sql.NullTime   `db:"started_at"`
 	CompletedAt     sql.NullTime   `db:"completed_at"`
+	LabelMismatch   sql.NullString `db:"label_mismatch"`
 }
 
 func (r jobRow) job() (core.Job, error) {
@@ -70,6 +71,7 @@ func (r jobRow) job() (core.Job, error) {
 		CreatedAt:       r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		DispatchingAt: nullTime(r.DispatchingAt), TriggeredAt: nullTime(r.TriggeredAt),
 		StartedAt: nullTime(r.StartedAt), CompletedAt: nullTime(r.CompletedAt),
+		LabelMismatch: r.LabelMismatch.String,
 	}
 	if err := json.Unmarshal([]byte(r.Inputs), &j.Inputs); err != nil {
 		return core.Job{}, fmt.Errorf("job %d: decode inputs: %w", r.ID, err)

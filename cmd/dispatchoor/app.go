@@ -122,6 +122,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 			a.slash, err = slash.New(slash.Options{
 				Config: cfg.SlashCommands, UserRoleMapping: cfg.Auth.GitHub.UserRoleMapping,
 				PublicURL: cfg.Server.PublicURL, GitHub: a.ghc, Queue: a.q, Store: a.st, Logger: log,
+				PullRequests: slash.PullRequestsFrom(a.ghc),
 			})
 			if err != nil {
 				return nil, err
