@@ -44,6 +44,8 @@ type principal struct {
 	Role    string
 	Kind    principalKind
 	session store.SecretHash
+	// seen is the session's stored last use (last_seen_at).
+	seen    time.Time
 	tokenID int64
 }
 
@@ -87,7 +89,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &principal{Name: sess.Username, Role: sess.Role, Kind: kindSession, session: h}, nil
+	return &principal{Name: sess.Username, Role: sess.Role, Kind: kindSession, session: h, seen: sess.LastSeenAt}, nil
 }
 
 func (s *Server) auditTokenUse(r *http.Request, p *principal) {
@@ -274,6 +276,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DeleteSession(r.Context(), p.session); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	s.touches.forget(p.session)
 	s.clearSessionCookie(w, r)
 	s.audit(r, p.Name, "logout", "", nil)
 	w.WriteHeader(http.StatusNoContent)

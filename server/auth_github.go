@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v89/github"
@@ -96,6 +98,10 @@ func safeRedirect(p string) string {
 }
 
 func (s *Server) githubStart(w http.ResponseWriter, r *http.Request) error {
+	return s.loginErrorsToBrowser(w, r, s.githubStartFlow(w, r))
+}
+
+func (s *Server) githubStartFlow(w http.ResponseWriter, r *http.Request) error {
 	if !s.oauth.enabled || s.publicURL == nil {
 		return &apiError{Status: http.StatusNotFound, Code: "not_enabled", Msg: "GitHub login is not enabled"}
 	}
@@ -116,17 +122,21 @@ func (s *Server) githubStart(w http.ResponseWriter, r *http.Request) error {
 // started elsewhere cannot be completed here), learns the user and their
 // orgs, maps them to a role and starts a session.
 func (s *Server) githubCallback(w http.ResponseWriter, r *http.Request) error {
+	return s.loginErrorsToBrowser(w, r, s.githubCallbackFlow(w, r))
+}
+
+func (s *Server) githubCallbackFlow(w http.ResponseWriter, r *http.Request) error {
 	if !s.oauth.enabled || s.publicURL == nil {
 		return &apiError{Status: http.StatusNotFound, Code: "not_enabled", Msg: "GitHub login is not enabled"}
 	}
 	c, err := r.Cookie(oauthCookie)
 	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Value: "", Path: oauthCookiePath, MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode})
 	if err != nil {
-		return badRequest("state", "no login in progress in this browser; start again")
+		return stateMismatch("no login in progress in this browser; start again")
 	}
 	state, encTarget, _ := strings.Cut(c.Value, ".")
 	if q := r.URL.Query().Get("state"); q == "" || !sameSecret(q, state) {
-		return badRequest("state", "does not match this browser's login; start again")
+		return stateMismatch("does not match this browser's login; start again")
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
 		return &apiError{Status: http.StatusForbidden, Code: "oauth_denied", Msg: "GitHub refused the login: " + e}
@@ -149,12 +159,12 @@ func (s *Server) githubCallback(w http.ResponseWriter, r *http.Request) error {
 				s.log.Error().Err(err).Str("user", login).Msg("disable unmapped github user")
 			}
 		}
-		return &apiError{Status: http.StatusForbidden, Code: "forbidden", Msg: "your GitHub account is not mapped to a dispatchoor role"}
+		return &apiError{Status: http.StatusForbidden, Code: "not_mapped", Msg: "your GitHub account is not mapped to a dispatchoor role"}
 	}
 	if err := s.store.UpsertGitHubUser(r.Context(), login, role); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			s.audit(r, "github:"+login, "login_failed", "", map[string]any{"method": "github", "reason": "name held by a basic user"})
-			return &apiError{Status: http.StatusForbidden, Code: "forbidden", Msg: "this name belongs to a password user"}
+			return &apiError{Status: http.StatusForbidden, Code: "name_taken", Msg: "this name belongs to a password user"}
 		}
 		return err
 	}
@@ -205,4 +215,40 @@ func (g *githubLogin) identify(r *http.Request, code string) (string, []string, 
 		opts.Page = resp.NextPage
 	}
 	return login, orgs, nil
+}
+
+func stateMismatch(msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "state_mismatch", Field: "state", Msg: "invalid state: " + msg}
+}
+
+// loginErrorsToBrowser sends a browser whose GitHub login failed back to the
+// UI's login page with the error's code ({public_url}/login?error=<code>),
+// instead of leaving it on a page of JSON; API clients still get the JSON
+// error. The target is built from public_url alone, never from the request,
+// so it cannot be pointed at another host.
+func (s *Server) loginErrorsToBrowser(w http.ResponseWriter, r *http.Request, err error) error {
+	if err == nil || s.publicURL == nil || !acceptsHTML(r) {
+		return err
+	}
+	ae, known := toAPIError(err)
+	if !known {
+		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("github login failed")
+	}
+	http.Redirect(w, r, s.publicURL.String()+"/login?"+url.Values{"error": {ae.Code}}.Encode(), http.StatusFound)
+	return nil
+}
+
+// acceptsHTML reports whether the client asked for an HTML page (a browser
+// navigation sends "Accept: text/html,..."; fetch and curl do not).
+func acceptsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || (mt != "text/html" && mt != "application/xhtml+xml") {
+			continue
+		}
+		if q, err := strconv.ParseFloat(params["q"], 64); params["q"] == "" || (err == nil && q > 0) {
+			return true
+		}
+	}
+	return false
 }

@@ -206,10 +206,131 @@ func TestGitHubLogin(t *testing.T) {
 			t.Fatalf("takeover: %d %s", rec.Code, rec.Body.String())
 		}
 	})
+	t.Run("a browser is sent back to the login page with the error's code", func(t *testing.T) {
+		browser := func(h *harness, query string, c *http.Cookie) *httptest.ResponseRecorder {
+			r := h.request(anonymous, "GET", "/api/v1/auth/github/callback?"+query, nil)
+			r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+			// Neither may choose where the browser goes.
+			r.Host = "evil.example"
+			r.Header.Set("X-Forwarded-Host", "evil.example")
+			if c != nil {
+				r.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			h.srv.ServeHTTP(rec, r)
+			return rec
+		}
+		for _, tc := range []struct {
+			name  string
+			login string
+			call  func(t *testing.T, h *harness) *httptest.ResponseRecorder
+			code  string
+		}{
+			{"state from another browser", "octo", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				_, c := start(t, h, "/")
+				other, _ := start(t, h, "/")
+				return browser(h, "code=good-code&state="+other, c)
+			}, "state_mismatch"},
+			{"no login started in this browser", "octo", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				state, _ := start(t, h, "/")
+				return browser(h, "code=good-code&state="+state, nil)
+			}, "state_mismatch"},
+			{"the user declined on GitHub", "octo", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				state, c := start(t, h, "/")
+				return browser(h, "error=access_denied&state="+state, c)
+			}, "oauth_denied"},
+			{"GitHub refused the code", "octo", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				state, c := start(t, h, "/")
+				return browser(h, "code=bad-code&state="+state, c)
+			}, "github_error"},
+			{"the account maps to no role", "octo", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				h.srv.oauth.orgs = map[string]string{}
+				state, c := start(t, h, "/")
+				return browser(h, "code=good-code&state="+state, c)
+			}, "not_mapped"},
+			{"the login belongs to a password user", "admin", func(t *testing.T, h *harness) *httptest.ResponseRecorder {
+				state, c := start(t, h, "/")
+				return browser(h, "code=good-code&state="+state, c)
+			}, "name_taken"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h := setup(t, tc.login)
+				rec := tc.call(t, h)
+				want := "http://dispatchoor.test/login?error=" + tc.code
+				if rec.Code != http.StatusFound || rec.Header().Get("Location") != want {
+					t.Fatalf("%d Location %q, want 302 to %q: %s", rec.Code, rec.Header().Get("Location"), want, rec.Body.String())
+				}
+				for _, ck := range rec.Result().Cookies() {
+					if ck.Name == sessionCookie && ck.Value != "" {
+						t.Fatal("a failed login set a session cookie")
+					}
+				}
+			})
+		}
+	})
+	t.Run("an API client still gets the JSON error", func(t *testing.T) {
+		h := setup(t, "octo")
+		_, c := start(t, h, "/")
+		other, _ := start(t, h, "/")
+		r := h.request(anonymous, "GET", "/api/v1/auth/github/callback?code=good-code&state="+other, nil)
+		r.Header.Set("Accept", "application/json")
+		r.AddCookie(c)
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, r)
+		if e := decodeErr(t, rec); rec.Code != 400 || e.Code != "state_mismatch" || e.Field != "state" {
+			t.Fatalf("%d %s, want 400 state_mismatch", rec.Code, rec.Body.String())
+		}
+	})
+	t.Run("a browser starting a disabled GitHub login lands on the login page", func(t *testing.T) {
+		h := newHarness(t, storetest.SQLite(t), harnessOpts{})
+		r := h.request(anonymous, "GET", "/api/v1/auth/github", nil)
+		r.Header.Set("Accept", "text/html")
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, r)
+		if rec.Code != http.StatusFound || rec.Header().Get("Location") != "http://dispatchoor.test/login?error=not_enabled" {
+			t.Fatalf("%d %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
 	t.Run("disabled GitHub login is a 404", func(t *testing.T) {
 		h := newHarness(t, storetest.SQLite(t), harnessOpts{})
 		if rec := h.do(anonymous, "GET", "/api/v1/auth/github", nil); rec.Code != 404 {
 			t.Fatalf("%d", rec.Code)
+		}
+	})
+}
+
+func TestAcceptsHTML(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8": true,
+		"application/xhtml+xml":                 true,
+		"TEXT/HTML":                             true,
+		"application/json":                      false,
+		"":                                      false,
+		"*/*":                                   false,
+		"text/html;q=0, application/json":       false,
+		"application/json, text/html;q=0.1":     true,
+		"text/htmlx":                            false,
+		"garbage;;;=, text/plain; charset=utf8": false,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", accept)
+		if got := acceptsHTML(r); got != want {
+			t.Errorf("Accept %q: acceptsHTML = %t, want %t", accept, got, want)
+		}
+	}
+}
+
+// FuzzAcceptsHTML: any Accept header is handled without panicking, and only
+// one that names an HTML type can turn an error into a redirect.
+func FuzzAcceptsHTML(f *testing.F) {
+	for _, s := range []string{"text/html", "text/html;q=0", "*/*", "application/json, text/html;q=0.5", ";;;", "text/html;q=NaN", "text/html;q=1e999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept", accept)
+		if acceptsHTML(r) && !strings.Contains(strings.ToLower(accept), "html") {
+			t.Fatalf("Accept %q counted as HTML", accept)
 		}
 	})
 }

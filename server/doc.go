@@ -5,8 +5,14 @@
 // embedded OpenAPI description. routes.go is the single route table that the
 // access-matrix and OpenAPI tests walk.
 //
-// Nothing imports server except cmd. It must never import cmd, handlers or
-// dispatcher: those are reached through the small interfaces declared here
-// (Reconciler, TemplateReloader, StatusSource, RateLimitSource) and the
-// webhook http.Handler, so tests hand it fakes.
+// Setup mode's routes (/setup, /api/v1/setup/...) are in the route table as
+// public; the mounted setup handler does its own admin check through
+// (*Server).AuthorizeAdmin, and the webhook route answers 503 until
+// Options.WebhooksReady says the App is configured.
+//
+// Nothing imports server except cmd. It must never import cmd, handlers,
+// dispatcher or setup: those are reached through the small interfaces
+// declared here (Reconciler, TemplateReloader, StatusSource,
+// RateLimitSource) and the webhook and setup http.Handlers, so tests hand it
+// fakes.
 package server

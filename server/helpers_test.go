@@ -62,6 +62,8 @@ type harnessOpts struct {
 	hub    HubOptions
 	// noStart skips Start (basic users not synced).
 	noStart bool
+	// options adjusts the server's Options before New.
+	options func(o *Options)
 }
 
 // testConfig has an admin with a plaintext password, a readonly user with
@@ -112,10 +114,14 @@ func newHarness(t *testing.T, st *store.Store, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Options{
+	so := Options{
 		Logger: log, Store: st, Version: "test", Config: cfg, Queue: q, Metrics: m, Hub: hub,
 		BcryptCost: bcrypt.MinCost,
-	})
+	}
+	if o.options != nil {
+		o.options(&so)
+	}
+	srv := New(so)
 	t.Cleanup(func() { _ = srv.Close() })
 	if !o.noStart {
 		if err := srv.Start(ctx); err != nil {

@@ -62,6 +62,14 @@ func (s *Server) routeTable() []route {
 		pub("GET", "/metrics", s.serveMetrics),
 		pub("GET", v1+"/openapi.yaml", s.serveOpenAPI),
 
+		// Setup mode (setup.Handler): public here because the handler
+		// does its own admin check (AuthorizeAdmin), and status must answer
+		// anyone so the UI can tell that setup is needed.
+		{Method: "GET", Path: "/setup", Access: accessPublic, Limit: limitAuth, h: s.serveSetup},
+		auth("GET", "/setup/status", s.serveSetup),
+		auth("GET", "/setup/manifest", s.serveSetup),
+		auth("GET", "/setup/callback", s.serveSetup),
+
 		auth("POST", "/auth/login", s.login),
 		auth("GET", "/auth/github", s.githubStart),
 		auth("GET", "/auth/github/callback", s.githubCallback),
@@ -161,6 +169,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt route, re
 	if p.Kind == kindToken {
 		s.auditTokenUse(r, p)
 	}
+	s.touchSession(r, p)
 	if p.Kind == kindSession && !safeMethod(r.Method) && r.Header.Get(csrfHeader) != csrfValue {
 		return errCSRF
 	}

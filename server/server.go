@@ -61,8 +61,21 @@ type Options struct {
 	// Queue is the job service behind every queue and job route.
 	Queue   *queue.Service
 	Metrics *metrics.Metrics
-	// Webhooks is mounted at /api/github/hook when set.
-	Webhooks         http.Handler
+	// Webhooks is mounted at /api/github/hook when set (or when
+	// WebhooksReady is).
+	Webhooks http.Handler
+	// WebhooksReady, when set, gates /api/github/hook: while it reports
+	// false (setup mode: no App, so no webhook secret to verify against) the
+	// hook answers 503 with a JSON error and Webhooks is not called. GitHub
+	// records the failed delivery, which the redelivery sweeper picks up
+	// once the App is configured.
+	WebhooksReady func() bool
+	// Setup is the App-manifest setup handler (setup.Handler), mounted at
+	// GET /setup and GET /api/v1/setup/{status,manifest,callback}. Those
+	// routes are public here, under the auth rate limit: the handler guards
+	// itself through its Authorize option, which cmd sets to AuthorizeAdmin.
+	// Nil answers them 404.
+	Setup            http.Handler
 	UI               http.Handler
 	Reconciler       Reconciler
 	TemplateReloader TemplateReloader
@@ -97,6 +110,7 @@ type Server struct {
 	limits    *rateLimiters
 	clientIP  clientAddr
 	hub       *Hub
+	touches   *sessionTouches
 	now       func() time.Time
 	started   atomic.Bool
 	closed    chan struct{}
@@ -115,6 +129,7 @@ func New(opts Options) *Server {
 		opts: opts, cfg: cfg, store: opts.Store, queue: opts.Queue, metrics: opts.Metrics,
 		log: opts.Logger.With().Str("component", "server").Logger(),
 		mux: http.NewServeMux(), now: opts.Now, closed: make(chan struct{}),
+		touches: newSessionTouches(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -137,8 +152,8 @@ func New(opts Options) *Server {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
-	if opts.Webhooks != nil {
-		s.mux.Handle("POST /api/github/hook", opts.Webhooks)
+	if opts.Webhooks != nil || opts.WebhooksReady != nil {
+		s.mux.HandleFunc("POST /api/github/hook", s.serveWebhooks)
 	}
 	if opts.UI != nil {
 		s.mux.Handle("GET /", opts.UI)
@@ -183,6 +198,7 @@ func (s *Server) cleanSessions(ctx context.Context) {
 		case <-s.closed:
 			return
 		case <-t.C:
+			s.touches.prune(s.now())
 			if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
 				s.log.Warn().Err(err).Msg("delete expired sessions")
 			} else if n > 0 {

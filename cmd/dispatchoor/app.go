@@ -152,22 +152,27 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	if fsys, ok := ui.FS(); ok {
 		sopts.UI = ui.Handler(fsys)
 	}
-	a.srv = server.New(sopts)
-	if err := a.mountSetup(cfg, creds, log); err != nil {
+	// Webhooks are refused (503, GitHub retries nothing but the sweeper
+	// redelivers) until an App exists to verify them.
+	sopts.WebhooksReady = func() bool { return hooks != nil }
+	if sopts.Setup, err = a.setupHandler(cfg, creds, log); err != nil {
 		return nil, err
 	}
+	a.srv = server.New(sopts)
 	return a, nil
 }
 
-// mountSetup builds setup mode's handler. It is served in every mode: its
-// status route tells the dashboard whether an App exists.
-func (a *app) mountSetup(cfg *config.Config, creds setup.Resolved, log zerolog.Logger) error {
-	_, err := setup.New(setup.Options{
+// setupHandler builds setup mode's handler. It is served in every mode: its
+// status route tells the dashboard whether an App exists. Whoever runs setup
+// chooses the GitHub account every installation will trust, so it is for
+// admins only (the server's own check, looked up when a request comes).
+func (a *app) setupHandler(cfg *config.Config, creds setup.Resolved, log zerolog.Logger) (http.Handler, error) {
+	return setup.New(setup.Options{
 		Store: a.st, Box: creds.Box, ConfigHasApp: creds.Source == setup.SourceConfig,
 		WebURL: cfg.GitHub.WebURL, APIURL: cfg.GitHub.APIURL, PublicURL: cfg.Server.PublicURL, Logger: log,
+		Authorize:    func(r *http.Request) error { return a.srv.AuthorizeAdmin(r) },
 		OnConfigured: func(setup.Credentials) { a.closeOnce.Do(func() { close(a.reconfigured) }) },
 	})
-	return err
 }
 
 func newBus(ctx context.Context, cfg *config.Config, log zerolog.Logger) (notify.Bus, error) {

@@ -28,12 +28,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("config %s:\n%w", c.config, err)
 	}
-	return serve(ctx, cfg, load, log, cfg.Server.Listen)
+	return serve(ctx, cfg, load, log, cfg.Server.Listen, nil)
 }
 
 // serve builds the app and runs it on addr; when setup mode stores the App's
 // credentials, it builds the app anew, now with them, on the same address.
-func serve(ctx context.Context, cfg *config.Config, load config.LoadOptions, log zerolog.Logger, addr string) error {
+// ready, when set, is called with each app built, before it serves.
+func serve(ctx context.Context, cfg *config.Config, load config.LoadOptions, log zerolog.Logger, addr string, ready func(*app)) error {
 	for {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -46,6 +47,9 @@ func serve(ctx context.Context, cfg *config.Config, load config.LoadOptions, log
 		if err != nil {
 			ln.Close()
 			return err
+		}
+		if ready != nil {
+			ready(a)
 		}
 		err = a.run(ctx, ln)
 		a.close()
