@@ -264,6 +264,15 @@ func (h *Hub) JobChanged(j core.Job) {
 	})
 }
 
+// BroadcastJob sends job_state without counting anything: for a change
+// another replica made and already counted (it arrives over the replica
+// bus), so Prometheus, summing over replicas, sees each job once.
+func (h *Hub) BroadcastJob(j core.Job) {
+	h.enqueue(func(context.Context) {
+		h.broadcast(wsMessage{Type: MsgJobState, GroupID: j.GroupID, Data: toJobJSON(j)})
+	})
+}
+
 // observeWait records enqueued → started once per job: a running job is
 // announced again on other changes (a cancel request, settings), so the
 // jobs already measured are remembered until they end. Runs on the event

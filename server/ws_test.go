@@ -216,3 +216,26 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A job another replica changed is shown here but counted there only:
+// BroadcastJob sends job_state and moves no metric.
+func TestBroadcastJobShowsWithoutCounting(t *testing.T) {
+	st := storetest.SQLite(t)
+	h := newHarness(t, st, harnessOpts{})
+	srv := httptest.NewServer(h.srv)
+	defer srv.Close()
+	conn, _, err := dialWS(t, srv, h.session("admin"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribe(t, conn, testGroup)
+	done := time.Now()
+	h.srv.Hub().BroadcastJob(core.Job{ID: 77, GroupID: testGroup, Status: core.StatusCompleted, CompletedAt: &done})
+	m := readMsg(t, conn, MsgJobState)
+	if m.Data.(map[string]any)["id"] != float64(77) {
+		t.Fatalf("job_state %v", m.Data)
+	}
+	if text := scrapeMetrics(t, h); strings.Contains(text, `dispatchoor_jobs_completed_total{group="`+testGroup+`"}`) {
+		t.Fatalf("a remote job was counted here:\n%s", text)
+	}
+}

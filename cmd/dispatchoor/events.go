@@ -121,7 +121,7 @@ func (e *events) remote(st *store.Store) func(notify.Event) {
 			if err != nil {
 				return
 			}
-			e.hub.JobChanged(j)
+			e.hub.BroadcastJob(j)
 			if l, ok := e.slash.Load().(jobListener); ok && l != nil {
 				l.JobChanged(j)
 			}
