@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,4 +148,15 @@ func TestHealth(t *testing.T) {
 	if rec := h.do(anonymous, "GET", "/health", nil); rec.Code != 503 {
 		t.Fatalf("closed database: %d", rec.Code)
 	}
+	t.Run("draining answers 503 draining", func(t *testing.T) {
+		var draining atomic.Bool
+		h := newHarness(t, storetest.SQLite(t), harnessOpts{options: func(o *Options) { o.Draining = draining.Load }})
+		h.doJSON(anonymous, "GET", "/health", nil, 200, nil)
+		draining.Store(true)
+		var body map[string]string
+		h.doJSON(anonymous, "GET", "/health", nil, 503, &body)
+		if body["status"] != "draining" {
+			t.Fatalf("health while draining: %v", body)
+		}
+	})
 }

@@ -90,6 +90,9 @@ type Options struct {
 	Hub *Hub
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Draining reports a graceful shutdown in progress: /health answers
+	// 503 "draining" while it returns true.
+	Draining func() bool
 }
 
 // Server routes HTTP requests. Build it with New, call Start before serving
@@ -252,7 +255,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 // health answers 200 when the database answers, 503 otherwise.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	status, code := "ok", http.StatusOK
-	if s.store == nil {
+	if s.opts.Draining != nil && s.opts.Draining() {
+		// Load balancers stop sending new work; requests in flight and
+		// webhooks still being delivered here are served until the end.
+		status, code = "draining", http.StatusServiceUnavailable
+	} else if s.store == nil {
 		status, code = "no database", http.StatusServiceUnavailable
 	} else if err := s.store.Ping(r.Context()); err != nil {
 		s.log.Warn().Err(err).Msg("health: database unreachable")

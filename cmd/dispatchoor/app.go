@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -46,6 +47,7 @@ type app struct {
 
 	reconfigured chan struct{}
 	closeOnce    sync.Once
+	draining     atomic.Bool
 }
 
 // errReconfigured ends run when setup mode has stored App credentials.
@@ -143,7 +145,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 
 	sopts := server.Options{
 		Logger: log, Store: a.st, Version: buildVersion(), Config: cfg, Queue: a.q, Metrics: a.m,
-		Hub: hub, Webhooks: hooks, Status: status,
+		Hub: hub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
 		TemplateReloader: reloader{cfg: cfg, load: load, st: a.st},
 	}
 	if a.disp != nil {
@@ -240,18 +242,25 @@ func (r reloader) ReloadTemplates(ctx context.Context) (store.SyncResult, error)
 
 // run serves on ln until ctx ends (nil) or setup stored credentials
 // (errReconfigured).
+//
+// Shutdown is graceful: /health turns "draining" so load balancers send no
+// new work; the leader stops claiming jobs, lets the dispatches it already
+// started finish (or leaves them in dispatching for the next leader's
+// reconciler), and only then releases its lock; HTTP (webhooks included)
+// is served until that is done, then closed with the WebSockets.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	log := a.log.With().Str("component", "main").Logger()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	if err := a.srv.Start(ctx); err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
 	httpSrv := &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- httpSrv.Serve(ln) }()
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLeading()
+	led := make(chan error, 1)
 	go func() {
-		errc <- a.lead.Run(ctx, func(leaderCtx context.Context) {
+		led <- a.lead.Run(leadCtx, func(leaderCtx context.Context) {
 			log.Info().Msg("leading: dispatcher and reconciler run here")
 			a.lead_(leaderCtx)
 		})
@@ -264,18 +273,30 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	case <-a.reconfigured:
 		result = errReconfigured
-	case err := <-errc:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
-			result = err
+	case err := <-served:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			result = fmt.Errorf("serve: %w", err)
 		}
+	case err := <-led:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			result = fmt.Errorf("leader election: %w", err)
+		}
+		led <- nil
 	}
-	log.Info().Msg("shutting down")
+	log.Info().Msg("draining")
+	a.draining.Store(true)
+	stopLeading()
+	select {
+	case <-led:
+	case <-time.After(30 * time.Second):
+		log.Warn().Msg("leader work did not stop within 30s; closing anyway")
+	}
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer stop()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && result == nil {
 		result = fmt.Errorf("shutdown: %w", err)
 	}
-	cancel()
+	log.Info().Msg("stopped")
 	return result
 }
 
