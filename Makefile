@@ -1,6 +1,6 @@
 # dispatchoor — the two commands a newcomer needs are `make demo` and `make test`.
-# Everything else a target needs (PostgreSQL, npm corpora, staticcheck) it
-# installs or starts itself.
+# Everything a target needs (PostgreSQL, npm packages, Debian's Chromium,
+# staticcheck) it installs or starts itself.
 
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
@@ -11,56 +11,80 @@ CONFIG    ?= config.yml
 CACHE     := $(CURDIR)/.cache
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(CACHE)/bin/staticcheck
-GO_PACKAGES := ./...
+UI        := ui
+CORPORA   := internal/conformance/node
 
-.PHONY: all build test test-go lint vet staticcheck demo migrate fuzz corpora clean help
+.PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck \
+	demo migrate fuzz bench bench-full corpora chromium clean help
 
 all: build
 
 help:
 	@echo "make demo     - the whole product against the GitHub simulator (no GitHub account)"
-	@echo "make test     - every test: lint, Go on SQLite and PostgreSQL (with -race), conformance"
-	@echo "make build    - build $(BIN)"
-	@echo "make lint     - go vet + staticcheck + gofmt check"
+	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e"
+	@echo "make build    - build the dashboard, then $(BIN) with it embedded"
+	@echo "make lint     - go vet + staticcheck + gofmt check + TypeScript check"
 	@echo "make migrate  - apply migrations for CONFIG=$(CONFIG)"
 	@echo "make fuzz     - run every fuzz target for FUZZTIME (default 20s each)"
+	@echo "make bench    - the benchmark scenarios, short mode (bench-full: the full run)"
 
-build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/dispatchoor
+# --- build -------------------------------------------------------------------
 
-# make test: lint first (cheap, catches the most), then the Go suite against a
-# private PostgreSQL that scripts/test.sh starts and stops itself.
-test: lint test-go
+ui-deps:
+	scripts/npm-ci.sh $(UI)
 
+# The Go build never depends on a committed dist: the dashboard is embedded
+# only with the embedui tag, after this target built it.
+ui: ui-deps
+	cd $(UI) && npm run build
+
+build: ui
+	$(GO) build -trimpath -tags embedui -o $(BIN) ./cmd/dispatchoor
+
+demo: ui
+	$(GO) run -tags embedui ./cmd/dispatchoor demo
+
+migrate:
+	$(GO) run ./cmd/dispatchoor migrate --config $(CONFIG)
+
+# --- tests -------------------------------------------------------------------
+
+test: lint test-go test-ui test-e2e
+
+corpora:
+	scripts/npm-ci.sh $(CORPORA)
+
+# Go tests with -race against SQLite and a private PostgreSQL that
+# scripts/test.sh starts and stops itself.
 test-go: corpora
 	scripts/test.sh
 
-corpora:
-	@if [ -f internal/conformance/node/package.json ]; then \
-		scripts/corpora.sh internal/conformance/node; \
-	fi
+test-ui: ui-deps
+	cd $(UI) && npm test
 
-lint: vet staticcheck
+chromium:
+	scripts/chromium.sh
+
+# Playwright drives Debian's Chromium against the real binary running the demo.
+test-e2e: build chromium
+	cd $(UI) && DISPATCHOOR_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+lint: vet staticcheck ui-deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	cd $(UI) && npm run lint
 
 vet:
-	$(GO) vet $(GO_PACKAGES)
+	$(GO) vet ./...
 
 $(STATICCHECK):
 	GOBIN=$(CACHE)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 staticcheck: $(STATICCHECK)
-	$(STATICCHECK) $(GO_PACKAGES)
-
-demo:
-	$(GO) run ./cmd/dispatchoor demo
-
-migrate:
-	$(GO) run ./cmd/dispatchoor migrate --config $(CONFIG)
+	$(STATICCHECK) ./...
 
 FUZZTIME ?= 20s
-fuzz:
+fuzz: corpora
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; \
@@ -68,5 +92,13 @@ fuzz:
 		done; \
 	done
 
+# --- benchmarks ----------------------------------------------------------------
+
+bench:
+	$(GO) run ./bench -short
+
+bench-full:
+	$(GO) run ./bench
+
 clean:
-	rm -rf bin $(CACHE)/pg
+	rm -rf bin $(CACHE) $(UI)/dist
