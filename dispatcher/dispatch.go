@@ -76,18 +76,20 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 	})
 	d.metrics.Dispatched(j.GroupID, OutcomeTriggered)
 	if err != nil {
-		// Someone moved the job first: the reconciler adopted the run, or a
-		// webhook reported it running. Either way the dispatch counts once.
-		log.Warn().Err(err).Int64("run", res.RunID).Msg("dispatched, but the job changed meanwhile")
-		return OutcomeTriggered, nil
+		cur, ok := d.recordedMeanwhile(wctx, log, j, res, err)
+		if !ok {
+			return OutcomeTriggered, nil
+		}
+		out.Job = cur
+	} else {
+		log.Info().Int64("run", res.RunID).Bool("run_details", res.HasRunDetails).Msg("job dispatched")
 	}
-	log.Info().Int64("run", res.RunID).Bool("run_details", res.HasRunDetails).Msg("job dispatched")
-	if !res.HasRunDetails {
+	if out.Job.RunID == 0 {
 		d.requestRepair(d.o.CorrelateDelay)
 	} else {
-		d.linkRun(wctx, res.RunID, j.ID)
+		d.linkRun(wctx, out.Job.RunID, j.ID)
 	}
-	if out.Job.CancelRequested && out.Job.RunID != 0 {
+	if out.Job.CancelRequested && out.Job.RunID != 0 && !out.Job.Status.Terminal() {
 		// Cancelled while it was being dispatched: nobody could cancel the
 		// run before its id was known.
 		d.cancelRun(wctx, log, out.Job, in.ID)
@@ -96,6 +98,35 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		return "", ErrKilled
 	}
 	return OutcomeTriggered, nil
+}
+
+// recordedMeanwhile explains a lost dispatching -> triggered step. GitHub
+// sends workflow_run requested within milliseconds of the dispatch, and the
+// handlers correlate it and move the job to triggered with its run (or on to
+// running), often before GitHub's answer to the dispatch reaches us. That is
+// the dispatch succeeding, not an anomaly: ok is true and cur is the job as
+// stored. Anything else (another run attached, the job moved back) is
+// logged as a warning; the dispatch still counts once.
+func (d *Dispatcher) recordedMeanwhile(ctx context.Context, log zerolog.Logger, j core.Job, res gh.DispatchResult, cause error) (core.Job, bool) {
+	cur, err := d.store.GetJob(ctx, j.ID)
+	if err != nil {
+		log.Warn().Err(cause).AnErr("read_error", err).Int64("run", res.RunID).Msg("dispatched, but the job changed meanwhile")
+		return core.Job{}, false
+	}
+	moved := cur.Status != core.StatusDispatching && cur.Status != core.StatusPending && cur.AttemptID == j.AttemptID
+	switch {
+	case moved && res.RunID != 0 && cur.RunID == res.RunID:
+		log.Debug().Int64("run", res.RunID).Str("status", string(cur.Status)).Msg("dispatched; a webhook recorded the run first")
+		return cur, true
+	case moved && res.RunID == 0 && cur.RunID != 0:
+		// No run details: the run a webhook correlated is the only one we
+		// can know of.
+		log.Debug().Int64("run", cur.RunID).Str("status", string(cur.Status)).Msg("dispatched without run details; a webhook correlated the run first")
+		return cur, true
+	}
+	log.Warn().Err(cause).Int64("run", res.RunID).Int64("job_run", cur.RunID).Str("status", string(cur.Status)).
+		Msg("dispatched, but the job changed meanwhile (another run, or moved back)")
+	return core.Job{}, false
 }
 
 // notSent handles a dispatch that certainly did not reach GitHub or was

@@ -52,6 +52,22 @@ type Metrics interface {
 	Redelivered(event string)
 }
 
+// RunnerEvents hears about every runner a reconcile added, updated or
+// removed, after the listing committed, for live runner_status updates (the
+// server's WebSocket hub implements it). A removed runner is sent as it was
+// last stored, with Status offline and not busy: GitHub no longer lists it,
+// and a dashboard shows it gone rather than idle.
+type RunnerEvents interface {
+	RunnerChanged(r core.Runner)
+}
+
+// JobEvents hears about job changes the dispatcher writes directly to the
+// store rather than through the queue service (a run attached to a job, the
+// start_timeout flag), for live updates. queue.Events implementations fit.
+type JobEvents interface {
+	JobChanged(j core.Job)
+}
+
 // Outcomes of one dispatch attempt, as passed to Metrics.Dispatched.
 const (
 	OutcomeTriggered = "triggered" // GitHub accepted it
@@ -112,6 +128,10 @@ type Options struct {
 	Now func() time.Time
 	// Metrics is optional.
 	Metrics Metrics
+	// Runners, optional, hears each runner change a reconcile made, once.
+	Runners RunnerEvents
+	// Jobs, optional, hears job changes made outside the queue service.
+	Jobs JobEvents
 	// KillPoint, for tests, is asked at each kill point (KillAfterClaim,
 	// KillAfterDispatch, KillAfterTrigger); true stops that dispatch right
 	// there, as if the process died, and Pass returns ErrKilled.
@@ -128,7 +148,16 @@ type Dispatcher struct {
 	gh      GitHub
 	log     zerolog.Logger
 	metrics Metrics
+	runners RunnerEvents
+	jobs    JobEvents
 	now     func() time.Time
+
+	// sem bounds concurrent dispatch requests across passes: Run starts a
+	// pass's requests and goes back to waiting for wake-ups, so passes
+	// overlap while GitHub answers.
+	sem chan struct{}
+	// inflight counts dispatches Run started and has not seen end.
+	inflight sync.WaitGroup
 
 	wake   chan struct{}
 	repair chan struct{}
@@ -143,7 +172,7 @@ type Dispatcher struct {
 	redeliv    map[string]bool        // delivery GUIDs already redelivered
 	ghJobLinks map[int64]int64        // GitHub job id -> our job id, for busy runners
 
-	passMu      sync.Mutex // one pass at a time
+	passMu      sync.Mutex // one snapshot-and-claim at a time
 	reconcileMu sync.Mutex // one job reconcile at a time
 }
 
@@ -181,8 +210,15 @@ func New(o Options) (*Dispatcher, error) {
 	if o.Metrics == nil {
 		o.Metrics = nopMetrics{}
 	}
+	if o.Runners == nil {
+		o.Runners = nopEvents{}
+	}
+	if o.Jobs == nil {
+		o.Jobs = nopEvents{}
+	}
 	return &Dispatcher{
 		o: o, store: o.Store, queue: o.Queue, gh: o.GitHub, metrics: o.Metrics, now: o.Now,
+		runners: o.Runners, jobs: o.Jobs, sem: make(chan struct{}, o.MaxParallel),
 		log:    o.Logger.With().Str("component", "dispatcher").Logger(),
 		wake:   make(chan struct{}, 1),
 		repair: make(chan struct{}, 1),
@@ -279,7 +315,12 @@ func (d *Dispatcher) requestRepair(delay time.Duration) {
 // Run dispatches and reconciles until ctx ends. Call it only while holding
 // leadership. It reconciles once at start, then serves wake-ups, the safety
 // tick, the reconcile period and scheduled scopes. Reconciles run on their
-// own goroutine so a slow listing never delays a dispatch.
+// own goroutine so a slow listing never delays a dispatch, and a pass's
+// dispatch requests run on their own goroutines so a wake-up that arrives
+// while GitHub is still answering (hundreds of milliseconds) is served at
+// once rather than after the slowest request; the claimed jobs are in
+// dispatching and count as in flight, so overlapping passes cannot promise a
+// runner twice. Run returns once the dispatches it started have ended.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.log.Info().Dur("interval", d.o.Interval).Dur("reconcile_interval", d.o.ReconcileInterval).
 		Dur("start_timeout", d.o.StartTimeout).Msg("dispatcher started")
@@ -296,12 +337,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
+			d.inflight.Wait()
 			d.log.Info().Msg("dispatcher stopped")
 			return nil
 		case <-d.wake:
 		case <-tick.C:
 		}
-		if _, err := d.Pass(ctx); err != nil && ctx.Err() == nil {
+		if err := d.passAsync(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error().Err(err).Msg("dispatch pass failed")
 		}
 	}
@@ -341,6 +383,11 @@ func signal(ch chan struct{}) {
 	default:
 	}
 }
+
+type nopEvents struct{}
+
+func (nopEvents) RunnerChanged(core.Runner) {}
+func (nopEvents) JobChanged(core.Job)       {}
 
 type nopMetrics struct{}
 

@@ -8,7 +8,11 @@
 // arrives during a pass causes one more, so none is lost. The interval tick
 // is only a safety net. A pass takes one snapshot of the store, asks
 // core.Capacity how many jobs each group may send, claims that many per
-// group in a transaction and dispatches them concurrently.
+// group in a transaction and dispatches them concurrently. Snapshots and
+// claims never overlap, but the loop does not wait for GitHub to answer a
+// pass's dispatches before serving the next wake-up: claimed jobs are in
+// dispatching and count as in flight, so the next pass cannot promise their
+// runners again.
 //
 // A dispatch is three steps, each safe to crash after (DESIGN.md §5):
 // claim (pending → dispatching with an attempt id), the POST to GitHub, and

@@ -48,6 +48,8 @@ type envOptions struct {
 	// ignoreRunEvents makes the webhook receiver drop workflow_run events,
 	// as if GitHub never delivered them.
 	ignoreRunEvents bool
+	// ignoreRunCompleted drops only workflow_run completed events.
+	ignoreRunCompleted bool
 }
 
 type env struct {

@@ -3,25 +3,48 @@ package dispatcher
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
+// latencyWorld shapes the world idleToDispatch measures in.
+type latencyWorld struct {
+	// runners serve the queue; default 1.
+	runners int
+	// dispatchLatency is how long GitHub takes to answer a dispatch
+	// request (real GitHub: hundreds of milliseconds). It is subtracted
+	// from the measurement, which is taken when GitHub has answered.
+	dispatchLatency time.Duration
+}
+
 // idleToDispatch measures, from the simulator's own records, how long after
 // a runner-idle webhook (workflow_job completed) left GitHub the next
-// dispatch request arrived at GitHub. One runner serves a long queue, so
-// every dispatch but the first is caused by exactly one such webhook.
+// dispatch request arrived at GitHub. With one runner serving a long queue
+// every dispatch but the first is caused by exactly one such webhook; with
+// more, a dispatch is attributed to the latest one before it.
 func idleToDispatch(t testing.TB, s *store.Store, jobs int) []time.Duration {
+	return idleToDispatchIn(t, s, jobs, latencyWorld{})
+}
+
+func idleToDispatchIn(t testing.TB, s *store.Store, jobs int, w latencyWorld) []time.Duration {
+	w.runners = max(w.runners, 1)
 	// Runs last long enough for step 3 (triggered with the run id) to commit
 	// before the run's completion webhook arrives; a faster run would be
 	// left to the reconciler's overdue re-read, which is not measured here.
-	e := newEnv(t, s, envOptions{runners: 1, jobDuration: 100 * time.Millisecond})
+	e := newEnv(t, s, envOptions{runners: w.runners, jobDuration: 100 * time.Millisecond})
+	if w.dispatchLatency > 0 {
+		e.sim.SetFaults(ghsim.Faults{Latency: w.dispatchLatency, Match: func(method, path string) bool {
+			return method == "POST" && strings.HasSuffix(path, "/dispatches")
+		}})
+	}
 	d := e.dispatcher(nil)
 	for range jobs {
 		e.enqueue(tmplPlain)
@@ -50,7 +73,8 @@ func idleToDispatch(t testing.TB, s *store.Store, jobs int) []time.Duration {
 		}
 	}
 	var out []time.Duration
-	for _, p := range posts[1:] {
+	for _, p := range posts[w.runners:] {
+		p.Time = p.Time.Add(-w.dispatchLatency)
 		var cause time.Time
 		for _, at := range idle {
 			if !at.After(p.Time) && at.After(cause) {
@@ -87,6 +111,20 @@ func BenchmarkIdleToDispatch(b *testing.B) {
 	var all []time.Duration
 	for b.Loop() {
 		all = append(all, idleToDispatch(b, storetest.SQLite(b), 100)...)
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkIdleToDispatchSlowGitHub is the same with four runners and a
+// GitHub that takes 40ms to answer a dispatch, so runner-idle webhooks
+// arrive while other dispatches are still waiting for GitHub.
+func BenchmarkIdleToDispatchSlowGitHub(b *testing.B) {
+	var all []time.Duration
+	for b.Loop() {
+		all = append(all, idleToDispatchIn(b, storetest.SQLite(b), 100,
+			latencyWorld{runners: 4, dispatchLatency: 40 * time.Millisecond})...)
 	}
 	slices.Sort(all)
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")

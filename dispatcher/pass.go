@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,19 +22,52 @@ type PassReport struct {
 	Outcomes map[string]int
 }
 
-// Pass runs one dispatch pass now: snapshot, capacity, claim, dispatch.
-// Passes never overlap; Run calls it on every wake-up and tick.
+// Pass runs one dispatch pass now: snapshot, capacity, claim, dispatch,
+// and returns when every claimed job's dispatch has ended. Snapshots and
+// claims never overlap; Run uses the same steps but does not wait for the
+// dispatch requests (see Run).
 func (d *Dispatcher) Pass(ctx context.Context) (PassReport, error) {
+	start := time.Now()
+	claimed, wokeAt, rep, err := d.claim(ctx)
+	if err != nil || len(claimed) == 0 {
+		d.metrics.CycleDone(time.Since(start))
+		return rep, err
+	}
+	return d.dispatchClaimed(ctx, claimed, wokeAt, rep, start)
+}
+
+// passAsync is Run's pass: it claims, starts the dispatch requests and
+// returns without waiting for GitHub's answers.
+func (d *Dispatcher) passAsync(ctx context.Context) error {
+	start := time.Now()
+	claimed, wokeAt, rep, err := d.claim(ctx)
+	if err != nil || len(claimed) == 0 {
+		d.metrics.CycleDone(time.Since(start))
+		return err
+	}
+	d.inflight.Add(1)
+	go func() {
+		defer d.inflight.Done()
+		if _, err := d.dispatchClaimed(ctx, claimed, wokeAt, rep, start); err != nil && ctx.Err() == nil {
+			d.log.Error().Err(err).Msg("dispatch pass failed")
+		}
+	}()
+	return nil
+}
+
+// claim takes the pending wake-up, snapshots, computes capacity and claims
+// the jobs it allows (step 1 of a dispatch). It holds passMu, so two claims
+// never see the same snapshot; once it returns, the claimed jobs are in
+// dispatching and the next snapshot counts them as in flight.
+func (d *Dispatcher) claim(ctx context.Context) ([]core.Job, time.Time, PassReport, error) {
 	d.passMu.Lock()
 	defer d.passMu.Unlock()
-	start := time.Now()
-	defer func() { d.metrics.CycleDone(time.Since(start)) }()
 	wokeAt, reason := d.takeWake()
 	rep := PassReport{Outcomes: map[string]int{}}
 
 	in, err := d.snapshot(ctx)
 	if err != nil {
-		return rep, err
+		return nil, wokeAt, rep, err
 	}
 	var claimed []core.Job
 	for _, a := range core.Capacity(in) {
@@ -50,24 +84,28 @@ func (d *Dispatcher) Pass(ctx context.Context) (PassReport, error) {
 		claimed = append(claimed, jobs...)
 	}
 	rep.Claimed = len(claimed)
-	if len(claimed) == 0 {
-		return rep, nil
+	if len(claimed) > 0 {
+		d.log.Debug().Str("reason", reason).Int("slots", rep.Slots).Int("claimed", len(claimed)).Msg("dispatching")
 	}
-	d.log.Debug().Str("reason", reason).Int("slots", rep.Slots).Int("claimed", len(claimed)).Msg("dispatching")
+	return claimed, wokeAt, rep, nil
+}
 
+// dispatchClaimed sends the claimed jobs, at most MaxParallel requests at a
+// time across all passes, and waits for them.
+func (d *Dispatcher) dispatchClaimed(ctx context.Context, claimed []core.Job, wokeAt time.Time, rep PassReport, start time.Time) (PassReport, error) {
+	defer func() { d.metrics.CycleDone(time.Since(start)) }()
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		killed bool
 		freed  bool
 	)
-	sem := make(chan struct{}, d.o.MaxParallel)
 	for _, j := range claimed {
 		wg.Add(1)
-		sem <- struct{}{}
+		d.sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-d.sem }()
 			outcome, err := d.dispatchJob(ctx, j, wokeAt)
 			mu.Lock()
 			defer mu.Unlock()
@@ -120,6 +158,10 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
+	done, err := d.runsDoneOnRunners(ctx, active, holding)
+	if err != nil {
+		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
+	}
 
 	pending, running, inFlight := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, c := range counts {
@@ -132,6 +174,13 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 		switch {
 		case j.Status == core.StatusRunning && holding[j.ID]:
 			running[j.GroupID]++
+		case done[j.ID]:
+			// Every job of its run finished on its runner; only the run's
+			// own completed event is still on its way. The runner the
+			// job used is idle and may take the next job now: waiting
+			// for workflow_run completed would put a second webhook (on
+			// GitHub often seconds later) between runner idle and the
+			// next dispatch.
 		case d.startTimedOut(j, now):
 			// A triggered run that never started (its runs-on matches no
 			// runner, GitHub lost it) stops holding a runner of its group
@@ -218,6 +267,27 @@ func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.Run
 		}
 	}
 	return holding, nil
+}
+
+// runsDoneOnRunners returns our running jobs that hold no busy runner and
+// whose run's GitHub jobs are all known and completed. A run with a job
+// still queued or waiting (a later job of a multi-job workflow) is not done:
+// it keeps its runner promised.
+func (d *Dispatcher) runsDoneOnRunners(ctx context.Context, active []core.Job, holding map[int64]bool) (map[int64]bool, error) {
+	done := map[int64]bool{}
+	for _, j := range active {
+		if j.Status != core.StatusRunning || holding[j.ID] || j.RunID == 0 {
+			continue
+		}
+		gjs, err := d.store.GitHubJobsOfRun(ctx, j.RunID)
+		if err != nil {
+			return nil, err
+		}
+		done[j.ID] = len(gjs) > 0 && !slices.ContainsFunc(gjs, func(g store.GitHubJob) bool {
+			return g.Status != store.GitHubJobCompleted
+		})
+	}
+	return done, nil
 }
 
 // startTimedOut reports whether a triggered job has waited longer than

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/store"
 )
@@ -95,6 +96,13 @@ func (d *Dispatcher) reconcileScope(ctx context.Context, scope string) error {
 	if !ch.Empty() {
 		d.log.Info().Str("scope", scope).Int("listed", len(runners)).Ints64("added", ch.Added).
 			Ints64("updated", ch.Updated).Ints64("removed", ch.Removed).Msg("runners reconciled")
+	}
+	for _, r := range ch.Changed {
+		d.runners.RunnerChanged(r)
+	}
+	for _, r := range ch.Vanished {
+		r.Status, r.Busy, r.CurrentJobID = core.RunnerOffline, false, 0
+		d.runners.RunnerChanged(r)
 	}
 	if len(ch.Added) > 0 || len(ch.Updated) > 0 {
 		d.Wake("runners reconciled")

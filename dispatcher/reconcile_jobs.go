@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -63,7 +64,10 @@ func (d *Dispatcher) ReconcileJobs(ctx context.Context) error {
 		}
 		if d.startTimedOut(j, now) {
 			flagged[j.ID] = true
-			d.flagStartTimeout(log, j)
+			d.flagStartTimeout(ctx, log, j)
+		} else if j.Status == core.StatusRunning && strings.HasPrefix(j.Error, startTimeoutError) {
+			// It started after all: the flag no longer explains anything.
+			d.setJobError(ctx, log, j, "")
 		}
 		if j.CancelRequested && j.RunID != 0 && j.Status != core.StatusDispatching {
 			if inst, err := r.installation(ctx, j); err == nil {
@@ -84,8 +88,17 @@ func (d *Dispatcher) ReconcileJobs(ctx context.Context) error {
 	return errs
 }
 
-// flagStartTimeout reports, once per job, a run that never started.
-func (d *Dispatcher) flagStartTimeout(log zerolog.Logger, j core.Job) {
+// startTimeoutError starts the error a job carries while its run has not
+// started within StartTimeout.
+const startTimeoutError = "run did not start within "
+
+// flagStartTimeout reports, once per job, a run that never started, and
+// records it on the job (once, even across restarts) so the API and the UI
+// say why the job waits.
+func (d *Dispatcher) flagStartTimeout(ctx context.Context, log zerolog.Logger, j core.Job) {
+	if msg := startTimeoutError + d.o.StartTimeout.String(); j.Error != msg {
+		d.setJobError(ctx, log, j, msg)
+	}
 	d.mu.Lock()
 	seen := d.flagged[j.ID]
 	d.flagged[j.ID] = true
@@ -96,6 +109,22 @@ func (d *Dispatcher) flagStartTimeout(log zerolog.Logger, j core.Job) {
 	d.metrics.StartTimedOut(j.GroupID)
 	log.Warn().Dur("start_timeout", d.o.StartTimeout).Time("triggered_at", sinceOr(j.TriggeredAt, j.UpdatedAt)).
 		Msg("run has not started within start_timeout (does its runs-on match the group's runners?); it no longer holds the group's capacity")
+}
+
+// setJobError records msg on an active job and announces the change. A job
+// that ended meanwhile keeps its own error.
+func (d *Dispatcher) setJobError(ctx context.Context, log zerolog.Logger, j core.Job, msg string) {
+	err := d.store.SetJobError(ctx, j.ID, msg)
+	if errors.Is(err, store.ErrConflict) {
+		return
+	}
+	if err != nil {
+		log.Warn().Err(err).Str("error", msg).Msg("record the job's error")
+		return
+	}
+	if j, err = d.store.GetJob(ctx, j.ID); err == nil {
+		d.jobs.JobChanged(j)
+	}
 }
 
 // jobReconcile caches what one ReconcileJobs needs from GitHub.
@@ -156,8 +185,9 @@ func (r *jobReconcile) resolveDispatching(ctx context.Context, log zerolog.Logge
 }
 
 // correlate finds the run of a job dispatched without run details. A run
-// still queued cannot be attached yet (the store records a run id only with
-// a status change); a workflow_run webhook or a later reconcile will.
+// that has not started yet is attached to the triggered job at once
+// (store.AttachRun), so its workflow_job events find the job and its queued
+// jobs stop counting as foreign demand, instead of waiting for it to run.
 func (r *jobReconcile) correlate(ctx context.Context, log zerolog.Logger, j core.Job) error {
 	run, ok, err := r.findRun(ctx, j)
 	if err != nil || !ok {
@@ -211,8 +241,11 @@ func (r *jobReconcile) apply(ctx context.Context, log zerolog.Logger, j core.Job
 	default: // requested, queued, waiting, pending
 		req.To = core.StatusTriggered
 	}
+	if req.To == core.StatusTriggered && j.Status == core.StatusTriggered && j.RunID == 0 {
+		return r.attach(ctx, log, j, run)
+	}
 	if req.To == j.Status || (req.To == core.StatusTriggered && j.Status != core.StatusDispatching) {
-		return nil // nothing new, or a queued run we cannot attach yet
+		return nil // nothing new
 	}
 	out, err := r.d.queue.Transition(ctx, req)
 	if errors.Is(err, store.ErrDuplicate) {
@@ -237,6 +270,29 @@ func (r *jobReconcile) apply(ctx context.Context, log zerolog.Logger, j core.Job
 	if out.Job.CancelRequested && !out.Job.Status.Terminal() {
 		if inst, err := r.installation(ctx, out.Job); err == nil {
 			r.d.cancelRun(ctx, log, out.Job, inst)
+		}
+	}
+	return nil
+}
+
+// attach records the not yet started run of a triggered job that was
+// dispatched without run details.
+func (r *jobReconcile) attach(ctx context.Context, log zerolog.Logger, j core.Job, run gh.Run) error {
+	got, err := r.d.store.AttachRun(ctx, j.ID, run.ID, run.HTMLURL)
+	if errors.Is(err, store.ErrDuplicate) {
+		log.Warn().Int64("run", run.ID).Msg("run already belongs to another job; not attached")
+		return nil
+	}
+	if err != nil {
+		return ignoreConflict(fmt.Errorf("attach run %d (%s): %w", run.ID, run.Status, err))
+	}
+	r.changed = true // its queued jobs are ours now, not foreign demand
+	log.Info().Int64("run", run.ID).Str("status", run.Status).Msg("run attached to its triggered job")
+	r.d.linkRun(ctx, run.ID, j.ID)
+	r.d.jobs.JobChanged(got)
+	if got.CancelRequested {
+		if inst, err := r.installation(ctx, got); err == nil {
+			r.d.cancelRun(ctx, log, got, inst)
 		}
 	}
 	return nil

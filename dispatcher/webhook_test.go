@@ -59,7 +59,7 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "workflow_job":
 		err = h.workflowJob(r.Context(), p)
 	case "workflow_run":
-		if !h.e.opts.ignoreRunEvents {
+		if !h.e.opts.ignoreRunEvents && (p.Action != "completed" || !h.e.opts.ignoreRunCompleted) {
 			err = h.workflowRun(r.Context(), p)
 		}
 	}

@@ -54,6 +54,13 @@ type JobEvents interface {
 	JobChanged(job core.Job)
 }
 
+// RunnerEvents hears about every runner whose state a delivery changed
+// (created, busy, idle, retired), after the delivery committed, for live
+// runner_status updates. The server's WebSocket hub implements it.
+type RunnerEvents interface {
+	RunnerChanged(r core.Runner)
+}
+
 // Metrics counts what the endpoint did. Delivery outcomes: applied,
 // duplicate, unhandled, invalid_signature, bad_request, failed.
 type Metrics interface {
@@ -62,7 +69,7 @@ type Metrics interface {
 }
 
 // Options configures the webhook endpoint. Store, Queue and WebhookSecret are
-// required; nil Waker, Reconciler, Events and Metrics do nothing.
+// required; nil Waker, Reconciler, Events, Runners and Metrics do nothing.
 type Options struct {
 	Store  *store.Store
 	Queue  Finisher
@@ -73,7 +80,9 @@ type Options struct {
 	Waker         Waker
 	Reconciler    Reconciler
 	Events        JobEvents
-	Metrics       Metrics
+	// Runners hears each runner change once, after the commit.
+	Runners RunnerEvents
+	Metrics Metrics
 	// BotLogin returns the login the App acts as ("<slug>[bot]"), the actor
 	// of the runs it dispatches. It is only needed to correlate runs on
 	// GitHub Enterprise Server before 3.20; nil turns correlation off.
@@ -102,6 +111,7 @@ type base struct {
 	waker           Waker
 	reconciler      Reconciler
 	events          JobEvents
+	runners         RunnerEvents
 	metrics         Metrics
 	botLogin        func(ctx context.Context) (string, error)
 	anomalyDelay    time.Duration
@@ -122,7 +132,7 @@ func New(o Options) (http.Handler, error) {
 	}
 	b := &base{
 		store: o.Store, queue: o.Queue, log: o.Logger.With().Str("component", "handlers").Logger(),
-		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, metrics: o.Metrics,
+		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, runners: o.Runners, metrics: o.Metrics,
 		botLogin: o.BotLogin, anomalyDelay: o.AnomalyDelay, relistDelays: o.RelistDelays,
 		correlationSkew: o.CorrelationSkew,
 	}
@@ -134,6 +144,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	if b.events == nil {
 		b.events = nopEvents{}
+	}
+	if b.runners == nil {
+		b.runners = nopRunners{}
 	}
 	if b.metrics == nil {
 		b.metrics = nopMetrics{}
@@ -199,6 +212,8 @@ type effects struct {
 	wakes  []string
 	scopes []scheduled
 	jobs   []core.Job
+	// runners holds each runner the delivery changed, in its final state.
+	runners []core.Runner
 	// labelMismatch is (group, template) pairs to count.
 	labelMismatch [][2]string
 }
@@ -209,6 +224,18 @@ type scheduled struct {
 }
 
 func (e *effects) wake(reason string) { e.wakes = append(e.wakes, reason) }
+
+// runnerChanged notes a runner's new state; a runner changed twice by one
+// delivery (created, then busy) is announced once, as it ended.
+func (e *effects) runnerChanged(r core.Runner) {
+	for i := range e.runners {
+		if e.runners[i].ID == r.ID {
+			e.runners[i] = r
+			return
+		}
+	}
+	e.runners = append(e.runners, r)
+}
 
 func (e *effects) schedule(scope string, delays ...time.Duration) {
 	for _, d := range delays {
@@ -255,6 +282,9 @@ func (b *base) run(fx effects) {
 	for _, j := range fx.jobs {
 		b.events.JobChanged(j)
 	}
+	for _, r := range fx.runners {
+		b.runners.RunnerChanged(r)
+	}
 	for _, p := range fx.labelMismatch {
 		b.metrics.LabelMismatch(p[0], p[1])
 	}
@@ -287,6 +317,10 @@ func (nopReconciler) ScheduleScope(string, time.Duration) {}
 type nopEvents struct{}
 
 func (nopEvents) JobChanged(core.Job) {}
+
+type nopRunners struct{}
+
+func (nopRunners) RunnerChanged(core.Runner) {}
 
 type nopMetrics struct{}
 

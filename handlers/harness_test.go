@@ -38,6 +38,22 @@ type fakes struct {
 	changed   []core.Job
 	delivered map[string]int // "event/outcome" -> count
 	mismatch  [][2]string
+	runners   []core.Runner
+}
+
+func (f *fakes) RunnerChanged(r core.Runner) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runners = append(f.runners, r)
+}
+
+// runnerChanges returns and forgets the announced runner changes.
+func (f *fakes) runnerChanges() []core.Runner {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.runners
+	f.runners = nil
+	return out
 }
 
 type scheduled struct {
@@ -145,7 +161,7 @@ func newHarness(t testing.TB, s *store.Store) *harness {
 	h.relists = []time.Duration{3 * time.Second, 15 * time.Second}
 	h.h, err = handlers.New(handlers.Options{
 		Store: s, Queue: finisher{h}, Logger: zerolog.Nop(), WebhookSecret: secret,
-		Waker: h.f, Reconciler: h.f, Events: h.f, Metrics: h.f,
+		Waker: h.f, Reconciler: h.f, Events: h.f, Runners: h.f, Metrics: h.f,
 		BotLogin: func(ctx context.Context) (string, error) {
 			if h.botFn != nil {
 				return h.botFn(ctx)

@@ -117,7 +117,8 @@ func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, e
 		return nil
 	}
 	log = log.With().Int64("runner", id).Str("runner_name", wj.GetRunnerName()).Logger()
-	if _, err := q.GetRunner(ctx, id); errors.Is(err, store.ErrNotFound) {
+	before, err := q.GetRunner(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		if wj.GetRunnerGroupName() == hostedRunnerGroup {
 			return nil
 		}
@@ -143,6 +144,22 @@ func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, e
 	if _, err := q.MarkRunnerBusy(ctx, id, wj.GetID()); err != nil {
 		return err
 	}
+	return noteRunner(ctx, q, fx, id, before)
+}
+
+// noteRunner announces runner id after the commit if its state differs from
+// before (the zero record: it did not exist), so listeners hear each change
+// exactly once.
+func noteRunner(ctx context.Context, q *store.Q, fx *effects, id int64, before store.RunnerRecord) error {
+	after, err := q.GetRunner(ctx, id)
+	if err != nil {
+		return err
+	}
+	if before.ID != 0 && before.Status == after.Status && before.Busy == after.Busy &&
+		before.CurrentJobID == after.CurrentJobID {
+		return nil
+	}
+	fx.runnerChanged(after.Runner)
 	return nil
 }
 
@@ -185,6 +202,11 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 		if err != nil {
 			return err
 		}
+		if retired {
+			if err := noteRunner(ctx, q, fx, id, rec); err != nil {
+				return err
+			}
+		}
 		fx.schedule(rec.Scope, h.relistDelays...)
 		log.Debug().Int64("runner", id).Bool("retired", retired).Msg("ephemeral runner finished; marked offline, re-list scheduled")
 		return nil
@@ -195,6 +217,7 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 	}
 	if freed {
 		fx.wake("runner idle")
+		return noteRunner(ctx, q, fx, id, rec)
 	}
 	return nil
 }

@@ -18,9 +18,9 @@ type ScopeListing struct {
 	InstallationID int64
 	Runners        []core.Runner
 	// ListedAt is when the listing was requested. Runners a webhook changed
-	// after it keep their busy state, and runners first seen after it are not
-	// removed: the listing is older than what the webhook told us. Zero turns
-	// the guard off.
+	// after it keep their status and busy state, and runners first seen after
+	// it are not removed: the listing is older than what the webhook told us.
+	// Zero turns the guard off.
 	ListedAt time.Time
 }
 
@@ -29,6 +29,11 @@ type RunnerChanges struct {
 	Added   []int64 `json:"added"`
 	Updated []int64 `json:"updated"`
 	Removed []int64 `json:"removed"`
+	// Changed holds the added and updated runners as stored after the
+	// listing, and Vanished the removed ones as they were last stored, both
+	// in id order, for announcing each change (live runner_status updates).
+	Changed  []core.Runner `json:"-"`
+	Vanished []core.Runner `json:"-"`
 }
 
 // Empty reports whether the listing changed nothing.
@@ -106,9 +111,14 @@ func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChan
 				return err
 			} else if n == 1 {
 				ch.Removed = append(ch.Removed, old.ID)
+				rec, err := old.record()
+				if err != nil {
+					return err
+				}
+				ch.Vanished = append(ch.Vanished, rec.Runner)
 			}
 		}
-		return nil
+		return q.readChanged(ctx, &ch)
 	})
 	if err != nil {
 		return RunnerChanges{}, err
@@ -117,6 +127,22 @@ func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChan
 	slices.Sort(ch.Updated)
 	slices.Sort(ch.Removed)
 	return ch, nil
+}
+
+// readChanged fills ch.Changed with the added and updated runners as they
+// are stored now, inside the listing's transaction, so what is announced is
+// what was committed (a guarded webhook state included).
+func (q *Q) readChanged(ctx context.Context, ch *RunnerChanges) error {
+	ids := slices.Concat(ch.Added, ch.Updated)
+	slices.Sort(ids)
+	for _, id := range ids {
+		rec, err := q.GetRunner(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read changed runner: %w", err)
+		}
+		ch.Changed = append(ch.Changed, rec.Runner)
+	}
+	return nil
 }
 
 // insertListedRunner stores a runner new to this scope. It may exist under
@@ -136,7 +162,8 @@ func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListin
 	_, err = q.x.ExecContext(ctx, q.rebind(`INSERT INTO runners (`+runnerColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, scope = excluded.scope,
-			labels = excluded.labels, status = excluded.status, ephemeral = excluded.ephemeral,
+			labels = excluded.labels, ephemeral = excluded.ephemeral,
+			status = CASE WHEN runners.updated_at > ? THEN runners.status ELSE excluded.status END,
 			busy = CASE WHEN runners.updated_at > ? THEN runners.busy ELSE excluded.busy END,
 			current_job_id = CASE WHEN runners.updated_at > ? THEN runners.current_job_id
 				ELSE excluded.current_job_id END,
@@ -144,7 +171,7 @@ func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListin
 			updated_at = CASE WHEN runners.updated_at > ? THEN runners.updated_at ELSE excluded.updated_at END,
 			seen_at = excluded.seen_at`),
 		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Busy, r.Ephemeral, rtNullID(job),
-		rtNullID(l.InstallationID), now, now, guard, guard, guard)
+		rtNullID(l.InstallationID), now, now, guard, guard, guard, guard)
 	if err != nil {
 		return fmt.Errorf("add runner %d to %s: %w", r.ID, r.Scope, err)
 	}
@@ -152,9 +179,13 @@ func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListin
 }
 
 // updateListedRunner applies the listing to a known runner and reports
-// whether anything but the timestamps changed. Busy state written by a
-// webhook after the listing was taken is kept; that decision is made in the
-// UPDATE itself so a webhook committing concurrently is not overwritten.
+// whether anything but the timestamps changed. Status and busy state written
+// by a webhook after the listing was taken are kept: a listing requested
+// before an ephemeral runner's completed event still shows it online and
+// idle, and must not undo its retirement (RetireEphemeralRunner), which
+// would promise a runner that is deregistering to the next dispatch. That
+// decision is made in the UPDATE itself so a webhook committing concurrently
+// is not overwritten.
 func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner, l ScopeListing, now time.Time) (bool, error) {
 	labels, err := rtEncodeLabels(r.Labels)
 	if err != nil {
@@ -166,17 +197,20 @@ func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner
 		listedJob = r.CurrentJobID
 	}
 	var row struct {
-		Busy bool          `db:"busy"`
-		Job  sql.NullInt64 `db:"current_job_id"`
+		Status string        `db:"status"`
+		Busy   bool          `db:"busy"`
+		Job    sql.NullInt64 `db:"current_job_id"`
 	}
-	err = q.x.GetContext(ctx, &row, q.rebind(`UPDATE runners SET name = ?, labels = ?, status = ?,
+	err = q.x.GetContext(ctx, &row, q.rebind(`UPDATE runners SET name = ?, labels = ?,
 		ephemeral = ?, installation_id = COALESCE(?, installation_id), seen_at = ?,
+		status = CASE WHEN updated_at > ? THEN status ELSE ? END,
 		busy = CASE WHEN updated_at > ? THEN busy ELSE ? END,
 		current_job_id = CASE WHEN updated_at > ? THEN current_job_id
 			WHEN ? THEN COALESCE(?, current_job_id) ELSE NULL END,
 		updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END
-		WHERE id = ? RETURNING busy, current_job_id`),
-		r.Name, labels, string(r.Status), r.Ephemeral, rtNullID(l.InstallationID), now,
+		WHERE id = ? RETURNING status, busy, current_job_id`),
+		r.Name, labels, r.Ephemeral, rtNullID(l.InstallationID), now,
+		guard, string(r.Status),
 		guard, r.Busy,
 		guard, r.Busy, rtNullID(listedJob),
 		guard, now,
@@ -184,7 +218,7 @@ func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner
 	if err != nil {
 		return false, notFound(err, fmt.Sprintf("update runner %d of %s", r.ID, l.Scope))
 	}
-	changed := old.Name != r.Name || old.Labels != labels || old.Status != string(r.Status) ||
+	changed := old.Name != r.Name || old.Labels != labels || old.Status != row.Status ||
 		old.Ephemeral != r.Ephemeral || old.Busy != row.Busy || old.CurrentJobID != row.Job
 	return changed, nil
 }

@@ -111,7 +111,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	var hooks http.Handler
 	if a.ghc != nil {
 		a.disp, err = dispatcher.New(dispatcher.Options{
-			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status,
+			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev, Jobs: ev,
 			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
 			StartTimeout: cfg.Dispatcher.StartTimeout,
 		})
@@ -135,7 +135,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		hooks, err = handlers.New(handlers.Options{
 			Store: a.st, Queue: a.q, Logger: log, WebhookSecret: cfg.GitHub.App.WebhookSecret.Value(),
 			Waker: ev, Reconciler: ev, Events: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
-			Slash: commands,
+			Slash: commands, Runners: ev,
 		})
 		if err != nil {
 			return nil, err

@@ -107,6 +107,16 @@ func (e *events) GroupChanged(groupID string) {
 	e.publish(notify.Event{Kind: notify.KindGroup, GroupID: groupID})
 }
 
+// RunnerChanged shows a runner's new state on every replica's dashboards.
+func (e *events) RunnerChanged(r core.Runner) {
+	e.hub.RunnerChanged(r)
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return
+	}
+	e.publish(notify.Event{Kind: notify.KindRunner, Payload: payload})
+}
+
 // remote applies another replica's event here: wake the dispatcher (if this
 // replica leads, its pass runs) and refresh what this replica's dashboards
 // show, re-reading the database for the truth.
