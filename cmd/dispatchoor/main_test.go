@@ -181,7 +181,9 @@ func TestServerServesHealthAndStopsOnSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var errOut bytes.Buffer
-	go func() { done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, &errOut)
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
