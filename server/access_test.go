@@ -21,6 +21,7 @@ var decisions = map[string]access{
 	"GET /api/v1/setup/status":               accessPublic,
 	"GET /api/v1/setup/manifest":             accessPublic,
 	"GET /api/v1/setup/callback":             accessPublic,
+	"GET /api/v1/auth/providers":             accessPublic,
 	"POST /api/v1/auth/login":                accessPublic,
 	"GET /api/v1/auth/github":                accessPublic,
 	"GET /api/v1/auth/github/callback":       accessPublic,

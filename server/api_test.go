@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -13,12 +14,14 @@ import (
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
-// The job JSON has exactly the fields of DESIGN.md §7, every one present.
+// The job JSON has exactly the fields of DESIGN.md §7 plus the two the UI
+// shows (cancel_requested, label_mismatch), every one present.
 func TestJobJSONHasExactlyTheDesignFields(t *testing.T) {
 	want := []string{"id", "group_id", "template_id", "name", "owner", "repo", "workflow_id", "ref",
 		"inputs", "status", "paused", "position", "auto_requeue", "requeue_limit", "requeue_count",
 		"run_id", "run_url", "runner_name", "conclusion", "error", "source", "source_url",
-		"created_by", "created_at", "triggered_at", "started_at", "completed_at"}
+		"created_by", "created_at", "triggered_at", "started_at", "completed_at",
+		"cancel_requested", "label_mismatch"}
 	b, err := json.Marshal(toJobJSON(core.Job{ID: 1}))
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +39,51 @@ func TestJobJSONHasExactlyTheDesignFields(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("job JSON fields\n got %v\nwant %v", got, want)
 	}
+}
+
+// A cancel awaiting GitHub and a runs-on label mismatch reach API clients
+// (and so the UI's "cancelling…" and "runs-on mismatch" badges), in a body
+// that still matches the documented Job schema.
+func TestJobJSONCarriesCancelRequestedAndLabelMismatch(t *testing.T) {
+	doc := loadSpec(t)
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, harnessOpts{})
+		admin := h.session("admin")
+		j := h.enqueue(admin, "bottom")
+		path := fmt.Sprintf("/api/v1/jobs/%d", j.ID)
+
+		var fresh map[string]any
+		h.doJSON(admin, "GET", path, nil, 200, &fresh)
+		if fresh["cancel_requested"] != false || fresh["label_mismatch"] != "" {
+			t.Fatalf("new job: cancel_requested=%v label_mismatch=%v", fresh["cancel_requested"], fresh["label_mismatch"])
+		}
+
+		ctx := t.Context()
+		claimed, err := st.ClaimNextPending(ctx, testGroup, 1, func() string { return "attempt-1" })
+		if err != nil || len(claimed) != 1 || claimed[0].ID != j.ID {
+			t.Fatalf("claim: %v %+v", err, claimed)
+		}
+		if _, err := st.SetCancelRequested(ctx, j.ID); err != nil {
+			t.Fatal(err)
+		}
+		const mismatch = "gpu (no runner of group-one has it)"
+		if err := st.SetJobLabelMismatch(ctx, j.ID, mismatch); err != nil {
+			t.Fatal(err)
+		}
+
+		r := h.request(admin, "GET", path, nil)
+		_, pattern := h.srv.mux.Handler(r)
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, r)
+		checkAgainstSpec(t, doc, pattern, rec)
+		var got jobJSON
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.CancelRequested || got.LabelMismatch != mismatch {
+			t.Fatalf("cancel_requested=%v label_mismatch=%q, want true and %q", got.CancelRequested, got.LabelMismatch, mismatch)
+		}
+	})
 }
 
 func TestEnqueue(t *testing.T) {

@@ -8,7 +8,10 @@ import (
 
 // jobJSON is a job exactly as DESIGN.md §7 shapes it: every field always
 // present (null or empty when unknown), the same words as the database and
-// the UI. core.Job carries more (attempt ids, back-off) that is internal.
+// the UI. core.Job carries more (attempt ids, back-off) that is internal;
+// cancel_requested and label_mismatch are not in the DESIGN.md list but are
+// what the UI shows while a cancel awaits GitHub's confirmation and while a
+// run waits for labels no runner of its group has.
 type jobJSON struct {
 	ID           int64             `json:"id"`
 	GroupID      string            `json:"group_id"`
@@ -37,6 +40,11 @@ type jobJSON struct {
 	TriggeredAt  *time.Time        `json:"triggered_at"`
 	StartedAt    *time.Time        `json:"started_at"`
 	CompletedAt  *time.Time        `json:"completed_at"`
+	// CancelRequested: a cancel was sent to GitHub and awaits confirmation.
+	CancelRequested bool `json:"cancel_requested"`
+	// LabelMismatch names the runs-on labels no runner of the group has
+	// ("" when none).
+	LabelMismatch string `json:"label_mismatch"`
 }
 
 func toJobJSON(j core.Job) jobJSON {
@@ -52,6 +60,7 @@ func toJobJSON(j core.Job) jobJSON {
 		RunURL: j.RunURL, RunnerName: j.RunnerName, Conclusion: j.Conclusion, Error: j.Error,
 		Source: j.Source, SourceURL: j.SourceURL, CreatedBy: j.CreatedBy, CreatedAt: j.CreatedAt,
 		TriggeredAt: j.TriggeredAt, StartedAt: j.StartedAt, CompletedAt: j.CompletedAt,
+		CancelRequested: j.CancelRequested, LabelMismatch: j.LabelMismatch,
 	}
 }
 

@@ -70,6 +70,9 @@ func (s *Server) routeTable() []route {
 		auth("GET", "/setup/manifest", s.serveSetup),
 		auth("GET", "/setup/callback", s.serveSetup),
 
+		// Public rate limit, not auth: it is read on every login page view
+		// and reveals nothing an attacker could use.
+		pub("GET", v1+"/auth/providers", s.authProviders),
 		auth("POST", "/auth/login", s.login),
 		auth("GET", "/auth/github", s.githubStart),
 		auth("GET", "/auth/github/callback", s.githubCallback),

@@ -151,7 +151,11 @@ func TestWebSocketGroupSubscriptions(t *testing.T) {
 // A client that never reads is dropped; the other keeps receiving every
 // message, and nothing panics (older hubs panicked on slow clients).
 func TestWebSocketSlowClientIsDropped(t *testing.T) {
-	h := newHarness(t, storetest.SQLite(t), harnessOpts{hub: HubOptions{BufferSize: 16, WriteWait: 300 * time.Millisecond}})
+	// The margins are for the reading client, which must never be dropped
+	// even on a loaded machine under -race: 64 messages of lag and 2s per
+	// write. The never-reading client still fills both once the kernel's
+	// socket buffers are full, long before the 20 MB below are sent.
+	h := newHarness(t, storetest.SQLite(t), harnessOpts{hub: HubOptions{BufferSize: 64, WriteWait: 2 * time.Second}})
 	srv := httptest.NewServer(h.srv)
 	defer srv.Close()
 	admin := h.session("admin")

@@ -26,6 +26,19 @@ test('login page, then the dashboard of group cards with live status', async ({ 
   await screenshot(page, 'status-menu')
 })
 
+test('a failed GitHub login comes back to the login page as a sentence', async ({ page }) => {
+  // A browser opening the callback without a login of its own is sent to
+  // {public_url}/login?error=<code> by the server; the page explains it.
+  await page.goto(baseURL() + '/api/v1/auth/github/callback?code=x&state=y')
+  await expect(page).toHaveURL(/\/login\?error=[a-z_]+$/)
+  const code = new URL(page.url()).searchParams.get('error') ?? ''
+  const alert = page.getByRole('alert', { name: 'GitHub sign-in error' })
+  await expect(alert).toBeVisible()
+  await expect(alert).not.toContainText(code)
+  await expect(page.getByRole('heading', { name: 'Sign in to dispatchoor' })).toBeVisible()
+  await screenshot(page, 'login-github-error')
+})
+
 test.describe('logged in', () => {
   test.use({ storageState: sessionOf('admin') })
 

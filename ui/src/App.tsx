@@ -21,6 +21,8 @@ function Gate() {
   return (
     <LiveProvider enabled>
       <Routes>
+        {/* A failed GitHub login lands on /login; once signed in it is gone. */}
+        <Route path="login" element={<Navigate to="/" replace />} />
         <Route element={<Layout />}>
           <Route index element={<DashboardPage />} />
           <Route path="runners" element={<RunnersPage />} />

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { redirects } from './auth'
+import { githubLoginHref } from './auth'
 
-describe('GitHub login probe', () => {
-  const cases: { name: string; type: ResponseType; status: number; want: boolean }[] = [
-    { name: 'browser, redirect to GitHub: enabled', type: 'opaqueredirect', status: 0, want: true },
-    { name: 'non-browser 302: enabled', type: 'basic', status: 302, want: true },
-    { name: 'not_enabled 404', type: 'basic', status: 404, want: false },
-    { name: 'rate limited: assume not', type: 'basic', status: 429, want: false },
+describe('githubLoginHref', () => {
+  const cases = [
+    { name: 'returns to the page it started from', from: '/groups/g1/queue', want: '/groups/g1/queue' },
+    { name: 'the root stays the root', from: '/', want: '/' },
+    { name: 'not to /login, which is gone after a login', from: '/login', want: '/' },
+    { name: 'not below /login either', from: '/login/x', want: '/' },
+    { name: 'a page merely starting with "login" is kept', from: '/loginhistory', want: '/loginhistory' },
   ]
-  it.each(cases)('$name', ({ type, status, want }) => {
-    expect(redirects({ type, status })).toBe(want)
+  it.each(cases)('$name', ({ from, want }) => {
+    expect(githubLoginHref(from)).toBe('/api/v1/auth/github?redirect=' + encodeURIComponent(want))
   })
 })

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query'
 import { ApiError, apiUrl, get, post } from './client'
 import { keys } from './keys'
-import type { Me, SetupStatus } from './types'
+import type { AuthProviders, Me, SetupStatus } from './types'
 
 /**
  * Drops every cached answer except the caller's: they belong to the previous
@@ -55,32 +55,36 @@ export function useLogout() {
   })
 }
 
-/**
- * A browser hides a manual redirect as an opaque response with status 0;
- * other clients show the 3xx.
- */
-export function redirects(res: Pick<Response, 'type' | 'status'>): boolean {
-  return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)
-}
+/** Login methods the server offers; the fallback when it cannot say. */
+export const FALLBACK_PROVIDERS: AuthProviders = { basic: true, github: false }
 
 /**
- * Whether GitHub login is enabled. The API has no flag for it, so ask the
- * start route without following it: a redirect means enabled, a 404
- * ("not_enabled") means not.
+ * Which login methods are enabled (GET /auth/providers). A server too old
+ * for the route, or a rate-limited answer, falls back to the password form
+ * alone rather than leaving the login page empty.
  */
-export function useGitHubLoginEnabled() {
+export function useAuthProviders() {
   return useQuery({
-    queryKey: keys.githubLogin,
-    queryFn: async () => {
-      const res = await fetch(apiUrl('/api/v1/auth/github'), { redirect: 'manual', credentials: 'include' })
-      return redirects(res)
+    queryKey: keys.authProviders,
+    queryFn: async ({ signal }): Promise<AuthProviders> => {
+      try {
+        return await get<AuthProviders>('/api/v1/auth/providers', signal)
+      } catch (e) {
+        if (e instanceof ApiError) return FALLBACK_PROVIDERS
+        throw e
+      }
     },
     retry: false,
     staleTime: Infinity,
   })
 }
 
+/**
+ * Where GitHub login starts. It returns the browser to `redirect`, except to
+ * /login (where a failed login lands): after a login that page is gone.
+ */
 export function githubLoginHref(redirect = '/'): string {
+  if (redirect === '/login' || redirect.startsWith('/login/')) redirect = '/'
   return apiUrl('/api/v1/auth/github?redirect=' + encodeURIComponent(redirect))
 }
 

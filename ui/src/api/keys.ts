@@ -4,7 +4,7 @@ import type { HistoryFilters } from '../lib/filters'
 export const keys = {
   me: ['me'] as const,
   setup: ['setup-status'] as const,
-  githubLogin: ['github-login-enabled'] as const,
+  authProviders: ['auth-providers'] as const,
   status: ['status'] as const,
   groups: ['groups'] as const,
   group: (id: string) => ['group', id] as const,

@@ -56,6 +56,12 @@ export interface Job {
   label_mismatch?: string
 }
 
+/** GET /auth/providers: the login methods the server offers. */
+export interface AuthProviders {
+  basic: boolean
+  github: boolean
+}
+
 export interface Page<T> {
   items: T[]
   next_cursor: string
