@@ -211,8 +211,10 @@ func TestQueuedRunStartsWhenRunnerAppears(t *testing.T) {
 func TestEphemeralRunnerLeavesAndIsReplacedSilently(t *testing.T) {
 	w := newTestWorld(t, Options{Speed: 1000})
 	rc := newReceiver(t, w.sim, "s3cret")
+	// 5 simulated minutes are 300 ms here: long enough that a loaded
+	// machine still sees the gap between leaving and replacement.
 	if _, err := w.sim.AddRunner(Runner{Name: "eph", Scope: "org:acme", Labels: []string{"self-hosted", "sync"}, Online: true,
-		Ephemeral: true, Replace: true, ReplaceAfter: 5 * time.Second}); err != nil {
+		Ephemeral: true, Replace: true, ReplaceAfter: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	tok := w.token(t, w.ins)
