@@ -34,8 +34,10 @@ func TestSeveralDispatchesInOnePass(t *testing.T) {
 		for i, id := range ids {
 			j := e.job(id)
 			if i < 3 {
-				if j.Status != core.StatusTriggered || j.RunID == 0 || j.RunURL == "" {
-					t.Errorf("job %d (queue position %d) = %s run %d, want triggered with its run", id, i, j.Status, j.RunID)
+				// A fast simulator may already have started the run.
+				dispatched := j.Status == core.StatusTriggered || j.Status == core.StatusRunning
+				if !dispatched || j.RunID == 0 || j.RunURL == "" {
+					t.Errorf("job %d (queue position %d) = %s run %d, want triggered (or running) with its run", id, i, j.Status, j.RunID)
 				}
 				run, ok := e.sim.GetRun(j.RunID)
 				if !ok || run.DisplayTitle != itoa(id) {
