@@ -181,9 +181,11 @@ func TestServerServesHealthAndStopsOnSignal(t *testing.T) {
 	cfg := writeFile(t, dir, "c.yml", validConfig(dir, addr))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var errOut bytes.Buffer
+	// The server logs from many goroutines; the real stderr is an *os.File,
+	// safe for that, a bytes.Buffer is not.
+	errOut := &lockedBuffer{}
 	go func() {
-		done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, &errOut)
+		done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, errOut)
 	}()
 
 	deadline := time.Now().Add(10 * time.Second)
