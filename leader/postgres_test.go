@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/ethpandaops/dispatchoor/internal/netproxy"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
@@ -158,15 +159,15 @@ func TestPartitionedLeaderStepsDownBeforeTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, u.Host)
-	u.Host = p.addr()
+	p := netproxy.New(t, u.Host)
+	u.Host = p.Addr()
 	a := startReplica(t, "a", u.String(), nil)
 	waitFor(t, "a leads", takeoverBudget, a.l.IsLeader)
 	b := startReplica(t, "b", dsn, nil)
 	settle()
 
 	cut := time.Now()
-	p.freeze()
+	p.Freeze()
 	bAcq := b.firstAcquired(t, takeoverBudget+time.Second)
 	_, aLost, aEnded, aReturned, causes := a.snapshot()
 	if len(aLost) == 0 || len(aEnded) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/rs/zerolog"
 
+	"github.com/ethpandaops/dispatchoor/internal/netproxy"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
@@ -119,8 +120,8 @@ func TestPostgresBus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		px := newProxy(t, u.Host)
-		u.Host = px.ln.Addr().String()
+		px := netproxy.New(t, u.Host)
+		u.Host = px.Addr()
 		ctx10, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		b, err := New(ctx10, Options{DSN: u.String(), ReplicaID: "b", PingInterval: 100 * time.Millisecond,
@@ -134,12 +135,12 @@ func TestPostgresBus(t *testing.T) {
 		// Twice: the second cut proves health checks resumed on the new
 		// connection.
 		for round := 1; round <= 2; round++ {
-			px.freeze()
+			px.Freeze()
 			// Published while b is cut off: lost to b, which is why it
 			// must resync.
 			_ = a.Publish(ctx, Event{Kind: KindJob, JobID: int64(round)})
 			time.Sleep(time.Second)
-			px.thaw()
+			px.Thaw()
 			var kinds []string
 			deadline := time.After(10 * time.Second)
 			for !slices.Contains(kinds, KindResync) {

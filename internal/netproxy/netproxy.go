@@ -1,4 +1,9 @@
-package notify
+// Package netproxy is a TCP proxy for tests that need a network partition:
+// Freeze stops bytes flowing both ways without closing anything, as a cut
+// network does, so a test can see what a silent failure does to a
+// long-lived connection (the leader's lock session, the LISTEN connection).
+// It is used only by tests and imports nothing of this module.
+package netproxy
 
 import (
 	"net"
@@ -6,9 +11,8 @@ import (
 	"testing"
 )
 
-// proxy forwards TCP to target; freeze stops bytes flowing both ways
-// without closing anything, as a network partition does.
-type proxy struct {
+// Proxy forwards TCP connections to a target.
+type Proxy struct {
 	ln     net.Listener
 	target string
 	closed chan struct{}
@@ -18,20 +22,24 @@ type proxy struct {
 	conns []net.Conn
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+// New starts a proxy on a free loopback port, closed when the test ends.
+func New(t testing.TB, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln, target: target, closed: make(chan struct{}), gate: make(chan struct{})}
+	p := &Proxy{ln: ln, target: target, closed: make(chan struct{}), gate: make(chan struct{})}
 	close(p.gate)
 	go p.accept()
-	t.Cleanup(p.close)
+	t.Cleanup(p.Close)
 	return p
 }
 
-func (p *proxy) accept() {
+// Addr is where clients connect instead of the target.
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *Proxy) accept() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -50,7 +58,7 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *Proxy) pipe(dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
@@ -74,13 +82,19 @@ func (p *proxy) pipe(dst, src net.Conn) {
 	}
 }
 
-func (p *proxy) freeze() {
+// Freeze holds every byte in flight and to come, in both directions.
+func (p *Proxy) Freeze() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.gate = make(chan struct{})
+	select {
+	case <-p.gate:
+		p.gate = make(chan struct{})
+	default: // already frozen
+	}
 }
 
-func (p *proxy) thaw() {
+// Thaw lets traffic flow again.
+func (p *Proxy) Thaw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
@@ -90,7 +104,8 @@ func (p *proxy) thaw() {
 	}
 }
 
-func (p *proxy) close() {
+// Close stops the proxy and every connection through it.
+func (p *Proxy) Close() {
 	select {
 	case <-p.closed:
 		return
