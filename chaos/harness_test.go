@@ -134,6 +134,9 @@ dispatcher:
   interval: 2s
   reconcile_interval: {{.Reconcile}}
   start_timeout: 10m
+  # Short enough that jobs whose dispatch died with the server come back
+  # within the test; the runs listing here never lags, so no run is missed.
+  dispatching_grace: 10s
 slash_commands:
   enabled: false
 auth:

@@ -109,6 +109,13 @@ type Dispatcher struct {
 	Interval          time.Duration `yaml:"interval"`
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 	StartTimeout      time.Duration `yaml:"start_timeout"`
+	// DispatchingGrace is how long a dispatch whose outcome is unknown (a
+	// 5xx, a crash) may stay in dispatching before, with no run found, it
+	// returns to pending.
+	DispatchingGrace time.Duration `yaml:"dispatching_grace"`
+	// OverdueAfter is how long a triggered or running job may go without
+	// an event before its run is re-read from the API.
+	OverdueAfter time.Duration `yaml:"overdue_after"`
 }
 
 // Repository permission levels, lowest first, as GitHub's collaborator
@@ -236,6 +243,8 @@ func defaults() Config {
 			Interval:          15 * time.Second,
 			ReconcileInterval: 5 * time.Minute,
 			StartTimeout:      30 * time.Minute,
+			DispatchingGrace:  2 * time.Minute,
+			OverdueAfter:      2 * time.Minute,
 		},
 		SlashCommands: SlashCommands{MinPermission: "write"},
 		Auth: Auth{

@@ -30,6 +30,8 @@ func (l *loader) validate(cfg *Config) {
 		{"dispatcher.interval", cfg.Dispatcher.Interval},
 		{"dispatcher.reconcile_interval", cfg.Dispatcher.ReconcileInterval},
 		{"dispatcher.start_timeout", cfg.Dispatcher.StartTimeout},
+		{"dispatcher.dispatching_grace", cfg.Dispatcher.DispatchingGrace},
+		{"dispatcher.overdue_after", cfg.Dispatcher.OverdueAfter},
 		{"auth.session_ttl", cfg.Auth.SessionTTL},
 		{"history.cleanup_interval", cfg.History.CleanupInterval},
 	} {

@@ -49,10 +49,17 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		if gh.MaybeApplied(err) || ctx.Err() != nil {
 			// The run may exist. Dispatching again could run the job twice,
 			// so the job stays in dispatching and the reconciler looks for
-			// its run after the grace period (adopt it, or back to pending).
+			// its run (adopt it, or after the grace period back to pending).
 			log.Warn().Err(err).Msg("dispatch outcome unknown; the reconciler will look for its run")
 			d.metrics.Dispatched(j.GroupID, OutcomeAmbiguous)
 			d.requestRepair(d.o.DispatchingGrace + time.Second)
+			if hasJobIDInput(j) {
+				// Its run, if any, carries the job id as run-name and can
+				// be adopted as soon as the runs listing shows it (which
+				// may lag the dispatch by a few seconds: look twice).
+				d.requestRepair(d.o.CorrelateDelay)
+				d.requestRepair(3 * d.o.CorrelateDelay)
+			}
 			return OutcomeAmbiguous, nil
 		}
 		return d.notSent(ctx, log, j, err, 0)

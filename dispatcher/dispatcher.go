@@ -108,10 +108,12 @@ type Options struct {
 	StartTimeout time.Duration
 	// DispatchingGrace is how long a job may stay in dispatching before the
 	// reconciler resolves it (adopts its run or returns it to pending);
-	// default 2m. It must exceed the longest dispatch request.
+	// default 2m. It must exceed the longest dispatch request. A job
+	// carrying JobIDInput adopts its titled run sooner, from CorrelateDelay.
 	DispatchingGrace time.Duration
 	// OverdueAfter is how old a triggered or running job's last change must
-	// be before the reconciler re-reads its run; default 2m.
+	// be before the reconciler re-reads its run; default 2m. ReconcileNow
+	// re-reads at once the run of a job no listed runner is busy on.
 	OverdueAfter time.Duration
 	// CorrelateDelay is how soon after a dispatch without run details the
 	// runs are listed to find it; default 5s.

@@ -50,6 +50,9 @@ type envOptions struct {
 	ignoreRunEvents bool
 	// ignoreRunCompleted drops only workflow_run completed events.
 	ignoreRunCompleted bool
+	// ignoreJobCompleted drops workflow_job completed events: with
+	// ignoreRunCompleted, every completion webhook of a run is lost.
+	ignoreJobCompleted bool
 }
 
 type env struct {

@@ -14,7 +14,8 @@ import (
 )
 
 // ReconcileNow re-lists every scope's runners, repairs jobs whose events are
-// overdue or whose dispatch was interrupted, and redelivers failed webhook
+// overdue, whose runner the listing shows idle, or whose dispatch was
+// interrupted, and redelivers failed webhook
 // deliveries. Errors of one scope or job do not stop the others; they are
 // joined into the result.
 func (d *Dispatcher) ReconcileNow(ctx context.Context) error {
@@ -22,7 +23,9 @@ func (d *Dispatcher) ReconcileNow(ctx context.Context) error {
 	for _, s := range scopes {
 		err = errors.Join(err, d.ReconcileScope(ctx, s))
 	}
-	err = errors.Join(err, d.ReconcileJobs(ctx), d.redeliver(ctx))
+	// Right after a fresh runner listing, jobs whose runner is idle are
+	// re-read at once rather than after OverdueAfter.
+	err = errors.Join(err, d.reconcileJobs(ctx, true), d.redeliver(ctx))
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,15 +26,33 @@ import (
 //     its run through the runs listing;
 //   - a triggered or running job unchanged for OverdueAfter has its run
 //     re-read, so a lost workflow_run webhook cannot leave it forever;
+//   - a dispatching job carrying JobIDInput adopts its run, found by its
+//     exact run-name, from CorrelateDelay after the attempt on;
 //   - a triggered job past StartTimeout is flagged (it stopped holding
 //     capacity in the pass already);
 //   - a job whose cancel was requested gets its run cancelled again.
 func (d *Dispatcher) ReconcileJobs(ctx context.Context) error {
+	return d.reconcileJobs(ctx, false)
+}
+
+// reconcileJobs is ReconcileJobs. With afterListing (the runners were just
+// re-listed) a triggered or running job with a run id that no stored runner
+// is busy on has its run re-read at once: when its completion webhooks were
+// lost, the listing shows its runner idle while the job would otherwise hold
+// the runner's capacity until OverdueAfter. A job whose run merely has not
+// started yet costs one GET and stays as it is.
+func (d *Dispatcher) reconcileJobs(ctx context.Context, afterListing bool) error {
 	d.reconcileMu.Lock()
 	defer d.reconcileMu.Unlock()
 	jobs, err := d.store.ListJobsByStatus(ctx, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
 	if err != nil {
 		return fmt.Errorf("reconcile jobs: %w", err)
+	}
+	var holding map[int64]bool
+	if afterListing {
+		if holding, err = d.heldJobs(ctx, jobs); err != nil {
+			return fmt.Errorf("reconcile jobs: %w", err)
+		}
 	}
 	// Oldest attempt first: when runs can only be told apart by time, the
 	// earliest dispatch takes the earliest run.
@@ -49,14 +68,20 @@ func (d *Dispatcher) ReconcileJobs(ctx context.Context) error {
 		var err error
 		switch {
 		case j.Status == core.StatusDispatching:
-			if now.Sub(sinceOr(j.DispatchingAt, j.UpdatedAt)) > d.o.DispatchingGrace {
+			age := now.Sub(sinceOr(j.DispatchingAt, j.UpdatedAt))
+			switch {
+			case age > d.o.DispatchingGrace:
 				err = r.resolveDispatching(ctx, log, j)
+			case age >= d.o.CorrelateDelay && hasJobIDInput(j):
+				err = r.adoptTitled(ctx, log, j)
 			}
 		case j.RunID == 0:
 			if now.Sub(sinceOr(j.TriggeredAt, j.UpdatedAt)) >= d.o.CorrelateDelay {
 				err = r.correlate(ctx, log, j)
 			}
 		case now.Sub(j.UpdatedAt) > d.o.OverdueAfter:
+			err = r.refresh(ctx, log, j)
+		case holding != nil && !holding[j.ID]:
 			err = r.refresh(ctx, log, j)
 		}
 		if err != nil {
@@ -182,6 +207,20 @@ func (r *jobReconcile) resolveDispatching(ctx context.Context, log zerolog.Logge
 	r.changed = true
 	log.Info().Str("attempt", j.AttemptID).Msg("interrupted dispatch has no run on GitHub; job back to pending")
 	return nil
+}
+
+// adoptTitled adopts the run of a job still in dispatching (an ambiguous
+// 5xx, a crash) before DispatchingGrace, but only a run whose display_title
+// is the job's id: that cannot be another job's run or a manual one. A job
+// whose run is not found stays in dispatching until the grace period ends,
+// since the run may still appear in the listing.
+func (r *jobReconcile) adoptTitled(ctx context.Context, log zerolog.Logger, j core.Job) error {
+	run, ok, err := r.findRun(ctx, j)
+	if err != nil || !ok || run.DisplayTitle != strconv.FormatInt(j.ID, 10) {
+		return err
+	}
+	log.Info().Int64("run", run.ID).Msg("adopting the run titled with the job id of a dispatch whose outcome was unknown")
+	return r.apply(ctx, log, j, run)
 }
 
 // correlate finds the run of a job dispatched without run details. A run
@@ -310,3 +349,19 @@ func ignoreConflict(err error) error {
 // runMatchSlack allows for clocks: GitHub's created_at of a run may read a
 // little earlier than our dispatching_at.
 const runMatchSlack = 30 * time.Second
+
+// hasJobIDInput reports whether a dispatch of j carries JobIDInput, so its
+// run can be recognised by its run-name.
+func hasJobIDInput(j core.Job) bool {
+	_, ok := j.Inputs[JobIDInput]
+	return ok
+}
+
+// heldJobs returns the active jobs a stored runner is busy on.
+func (d *Dispatcher) heldJobs(ctx context.Context, jobs []core.Job) (map[int64]bool, error) {
+	runners, err := d.store.ListRunners(ctx, store.RunnerFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("list runners: %w", err)
+	}
+	return d.jobsHoldingRunners(ctx, runners, jobs)
+}

@@ -57,7 +57,9 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.Header.Get("X-GitHub-Event") {
 	case "workflow_job":
-		err = h.workflowJob(r.Context(), p)
+		if p.Action != "completed" || !h.e.opts.ignoreJobCompleted {
+			err = h.workflowJob(r.Context(), p)
+		}
 	case "workflow_run":
 		if !h.e.opts.ignoreRunEvents && (p.Action != "completed" || !h.e.opts.ignoreRunCompleted) {
 			err = h.workflowRun(r.Context(), p)

@@ -113,7 +113,8 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		a.disp, err = dispatcher.New(dispatcher.Options{
 			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev, Jobs: ev,
 			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
-			StartTimeout: cfg.Dispatcher.StartTimeout,
+			StartTimeout: cfg.Dispatcher.StartTimeout, DispatchingGrace: cfg.Dispatcher.DispatchingGrace,
+			OverdueAfter: cfg.Dispatcher.OverdueAfter,
 		})
 		if err != nil {
 			return nil, err
