@@ -95,10 +95,10 @@ fuzz: corpora
 # --- benchmarks ----------------------------------------------------------------
 
 bench:
-	$(GO) run ./bench -short
+	$(GO) run ./bench -scenario all -short
 
 bench-full:
-	$(GO) run ./bench
+	$(GO) run ./bench -scenario all
 
 clean:
 	rm -rf bin $(CACHE) $(UI)/dist
