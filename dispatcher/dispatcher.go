@@ -124,6 +124,10 @@ type Options struct {
 	// RedeliverWindow is how far back failed webhook deliveries are
 	// redelivered; default 1h, negative disables the sweeper.
 	RedeliverWindow time.Duration
+	// MaxRedeliveries caps the failed deliveries redelivered by one scan;
+	// default 50 (with the default reconcile_interval, at most 600 of the
+	// App's 5,000 requests an hour).
+	MaxRedeliveries int
 	// MaxParallel bounds concurrent dispatch requests in a pass; default 8.
 	MaxParallel int
 	// Now is the clock; default time.Now.
@@ -200,6 +204,9 @@ func New(o Options) (*Dispatcher, error) {
 	def(&o.OverdueAfter, 2*time.Minute)
 	def(&o.CorrelateDelay, 5*time.Second)
 	def(&o.TransientBackoff, 30*time.Second)
+	if o.MaxRedeliveries <= 0 {
+		o.MaxRedeliveries = 50
+	}
 	if o.RedeliverWindow == 0 {
 		o.RedeliverWindow = time.Hour
 	}

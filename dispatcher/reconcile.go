@@ -117,6 +117,12 @@ func (d *Dispatcher) reconcileScope(ctx context.Context, scope string) error {
 // failed within RedeliverWindow. Each delivery is redelivered at most once:
 // a GUID whose newest attempt already is a redelivery is left alone, and so
 // is one this process already redelivered.
+//
+// Redelivery only speeds up what the reconciler repairs anyway, and every
+// request spends the App's own hourly budget — the one installation lookups
+// need too. After an outage thousands of deliveries may have failed, so one
+// scan sends at most MaxRedeliveries and stops at the first rate limit,
+// leaving the rest to later scans (or to the reconciler).
 func (d *Dispatcher) redeliver(ctx context.Context) error {
 	if d.o.RedeliverWindow < 0 {
 		return nil
@@ -127,6 +133,7 @@ func (d *Dispatcher) redeliver(ctx context.Context) error {
 		return fmt.Errorf("redeliver failed webhooks: %w", err)
 	}
 	var errs error
+	sent := 0
 	for _, dl := range failed {
 		d.mu.Lock()
 		done := d.redeliv[dl.GUID]
@@ -134,8 +141,16 @@ func (d *Dispatcher) redeliver(ctx context.Context) error {
 		if done || dl.Redelivery {
 			continue
 		}
+		if sent >= d.o.MaxRedeliveries {
+			d.log.Info().Int("sent", sent).Msg("redelivery cap reached for this scan; the rest waits for the next")
+			break
+		}
+		sent++
 		if err := d.gh.Redeliver(ctx, dl.ID); err != nil {
 			errs = errors.Join(errs, fmt.Errorf("redeliver %s (%s): %w", dl.GUID, dl.Event, err))
+			if gh.RetryAfter(err) > 0 || gh.IsTransient(err) {
+				break // rate limited or GitHub unwell: do not spend more now
+			}
 			continue
 		}
 		d.mu.Lock()

@@ -345,3 +345,43 @@ func TestEphemeralReplacementFoundByScheduledScope(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// After an outage many deliveries have failed. Redelivering them all at once
+// would spend the App's hourly budget (which installation lookups need too),
+// so one scan sends at most MaxRedeliveries; the next scan sends the rest.
+func TestRedeliveryIsCappedPerScan(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), envOptions{runners: 1, jobDuration: 20 * time.Millisecond})
+	e.failHooks.Store(true)
+	d := e.dispatcher(func(o *Options) { o.RedeliverWindow = time.Hour; o.MaxRedeliveries = 3 })
+	e.reconcileRunners(d)
+	j := e.enqueue(tmplPlain)
+	e.pass(d)
+	e.waitFor("the run to complete", 5*time.Second, func() bool {
+		r, _ := e.sim.GetRun(e.job(j.ID).RunID)
+		return r.Status == ghsim.StatusCompleted
+	})
+	if err := e.sim.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	failed := len(e.sim.Deliveries())
+	if failed <= 3 {
+		t.Fatalf("only %d failed deliveries; the test needs more than the cap", failed)
+	}
+	e.failHooks.Store(false)
+	sweep := func() int {
+		if err := d.ReconcileNow(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sim.WaitIdle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return e.sim.CountRequests("POST", "/attempts")
+	}
+	if n := sweep(); n != 3 {
+		t.Fatalf("first scan sent %d redeliveries, want the cap of 3 (of %d failed)", n, failed)
+	}
+	want := min(failed, 6)
+	if n := sweep(); n != want {
+		t.Fatalf("after two scans %d redeliveries, want %d", n, want)
+	}
+}
