@@ -35,6 +35,10 @@ type Server struct {
 	// is believed when finding a client's address.
 	TrustedProxies []string   `yaml:"trusted_proxies"`
 	RateLimit      RateLimits `yaml:"rate_limit"`
+	// PprofListen, when set, serves Go's net/http/pprof profiles on a
+	// separate listener (keep it on loopback: profiles reveal internals and
+	// cost CPU). Empty, the default, serves none.
+	PprofListen string `yaml:"pprof_listen"`
 }
 
 // RateLimits are per client address.
@@ -116,6 +120,13 @@ type Dispatcher struct {
 	// OverdueAfter is how long a triggered or running job may go without
 	// an event before its run is re-read from the API.
 	OverdueAfter time.Duration `yaml:"overdue_after"`
+	// RedeliverInterval is how often the App's failed webhook deliveries are
+	// scanned and redelivered. Each scan costs App-token requests (the
+	// budget installation lookups share), and the reconciler repairs what a
+	// lost delivery misses anyway, so it runs less often than a reconcile —
+	// and sooner when a reconcile finds something a webhook should have
+	// told us.
+	RedeliverInterval time.Duration `yaml:"redeliver_interval"`
 }
 
 // Repository permission levels, lowest first, as GitHub's collaborator
@@ -245,6 +256,7 @@ func defaults() Config {
 			StartTimeout:      30 * time.Minute,
 			DispatchingGrace:  2 * time.Minute,
 			OverdueAfter:      2 * time.Minute,
+			RedeliverInterval: 30 * time.Minute,
 		},
 		SlashCommands: SlashCommands{MinPermission: "write"},
 		Auth: Auth{

@@ -32,6 +32,7 @@ func (l *loader) validate(cfg *Config) {
 		{"dispatcher.start_timeout", cfg.Dispatcher.StartTimeout},
 		{"dispatcher.dispatching_grace", cfg.Dispatcher.DispatchingGrace},
 		{"dispatcher.overdue_after", cfg.Dispatcher.OverdueAfter},
+		{"dispatcher.redeliver_interval", cfg.Dispatcher.RedeliverInterval},
 		{"auth.session_ttl", cfg.Auth.SessionTTL},
 		{"history.cleanup_interval", cfg.History.CleanupInterval},
 	} {
@@ -67,6 +68,13 @@ func (l *loader) validateServer(f string, s *Server) {
 	for i, p := range s.TrustedProxies {
 		if _, err := parsePrefix(p); err != nil {
 			l.at(f, fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not a CIDR such as 10.0.0.0/8 or an IP address", p)
+		}
+	}
+	if s.PprofListen != "" {
+		if _, port, err := net.SplitHostPort(s.PprofListen); err != nil {
+			l.at(f, "server.pprof_listen", "%q is not host:port (for example \"127.0.0.1:6060\")", s.PprofListen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			l.at(f, "server.pprof_listen", "%q has no valid port", s.PprofListen)
 		}
 	}
 	for name, rl := range map[string]RateLimit{"auth": s.RateLimit.Auth, "public": s.RateLimit.Public, "authenticated": s.RateLimit.Authenticated} {

@@ -101,6 +101,10 @@ func TestProblemClasses(t *testing.T) {
 			[]want{{"config.yml", 5, "not an exact origin"}, {"config.yml", 6, "not an exact origin"}, {"config.yml", 7, "not an exact origin"}}},
 		{"trusted proxies that are not CIDRs", map[string]string{"config.yml": "server:\n  trusted_proxies: [10.0.0.0/8, 192.168.1.1, fd00::/8, 10.0.0.0/33, proxy.local]\n"},
 			[]want{{"config.yml", 2, `"10.0.0.0/33" is not a CIDR`}, {"config.yml", 2, `"proxy.local" is not a CIDR`}}},
+		{"pprof_listen that is not host:port", map[string]string{"config.yml": "server:\n  pprof_listen: localhost\n"},
+			[]want{{"config.yml", 2, `"localhost" is not host:port`}}},
+		{"redeliver_interval that is not positive", map[string]string{"config.yml": "dispatcher:\n  redeliver_interval: 0s\n"},
+			[]want{{"config.yml", 2, "must be a positive duration"}}},
 		{"app private key set both ways", map[string]string{
 			"config.yml": "github:\n  app:\n    id: 1\n    private_key_path: k.pem\n    private_key: \"-----BEGIN RSA PRIVATE KEY-----\"\n    webhook_secret: s\n",
 			"k.pem":      "-----BEGIN RSA PRIVATE KEY-----\n",
