@@ -67,9 +67,16 @@ type variant struct {
 	Name                              string
 	Webhooks                          bool
 	Interval, Reconcile, StartTimeout time.Duration // simulated
-	// Profile, when set, is where perf records the server's CPU while the
-	// jobs run.
-	Profile string
+	// Redeliver is the failed-delivery scan interval (simulated); zero
+	// keeps the product's default, which is wall time here.
+	Redeliver time.Duration
+	// Idle is how long (simulated) the server idles after the last job, to
+	// count requests per idle hour.
+	Idle time.Duration
+	// Profile, when set, is where a pprof CPU profile of the server is
+	// written while the jobs run, for ProfileFor of wall time.
+	Profile    string
+	ProfileFor time.Duration
 }
 
 func runFleet(ctx context.Context, e env) (result, error) {
@@ -79,30 +86,35 @@ func runFleet(ctx context.Context, e env) (result, error) {
 	// emit about 5 deliveries a simulated second, so at Speed 60 it must
 	// sustain 300/s and falls behind (measured: idle-while-queued 4–21 %
 	// from delivery lag alone). At Speed 15–20 it keeps up.
-	jobs, speed, idle := 2000, 15.0, 15*time.Minute
+	// dispatchoor idles a whole simulated hour: its delivery scan runs
+	// every 30 minutes, so a shorter window would count 0 or 1 of them and
+	// extrapolate. The baseline's idle hour is dominated by its polls.
+	jobs, speed, idle, baseIdle := 2000, 15.0, time.Hour, 15*time.Minute
 	if e.Short {
-		jobs, speed, idle = 500, 20.0, 10*time.Minute
+		jobs, speed, idle, baseIdle = 500, 20.0, time.Hour, 10*time.Minute
 	}
 	variants := []variant{
 		// The product's defaults (15 s tick, 5 min reconcile, 30 min start
-		// timeout) on the simulated clock.
-		{Name: "dispatchoor", Webhooks: true, Interval: 15 * time.Second, Reconcile: 5 * time.Minute, StartTimeout: 30 * time.Minute},
+		// timeout, 30 min delivery scan) on the simulated clock.
+		{Name: "dispatchoor", Webhooks: true, Interval: 15 * time.Second, Reconcile: 5 * time.Minute, StartTimeout: 30 * time.Minute,
+			Redeliver: 30 * time.Minute, Idle: idle},
 		// Polling: webhooks are acknowledged and thrown away, never reach
 		// the server; runners are re-listed every 30 s and
 		// a triggered job stops holding capacity after 30 s, which is what
 		// a 30 s poll of runs would tell it at best.
-		{Name: "polling baseline", Interval: 30 * time.Second, Reconcile: 30 * time.Second, StartTimeout: 30 * time.Second},
+		{Name: "polling baseline", Interval: 30 * time.Second, Reconcile: 30 * time.Second, StartTimeout: 30 * time.Second,
+			Redeliver: 30 * time.Minute, Idle: baseIdle},
 	}
 	r.line("%d jobs spread over the classes in proportion to their runners (%s), log-normal durations with mean 60 s "+
 		"(σ 0.6), all enqueued while the groups were paused and released at once (t0). Simulated at Speed %g; "+
 		"ghsim's pickup delay is 1 ms so GitHub's own pickup (seconds on github.com) is not counted against either variant. "+
 		"Configured intervals are the simulated ones divided by Speed, so both variants run on the same simulated clock. "+
-		"After the last job, the server idles %s of simulated time to count requests per idle hour.",
-		jobs, classList(), speed, idle)
+		"After the last job, the server idles (dispatchoor %s, baseline %s of simulated time) to count requests per idle hour.",
+		jobs, classList(), speed, idle, baseIdle)
 	r.line("")
 	var runs []fleetRun
 	for _, v := range variants {
-		fr, err := fleetOn(ctx, e, v, jobs, speed, idle)
+		fr, err := fleetOn(ctx, e, v, jobs, speed)
 		if err != nil {
 			return r, fmt.Errorf("%s: %w", v.Name, err)
 		}
@@ -161,16 +173,24 @@ func classList() string {
 	return strings.Join(s, ", ")
 }
 
-func fleetOn(ctx context.Context, e env, v variant, jobs int, speed float64, idle time.Duration) (fleetRun, error) {
-	fr := fleetRun{Name: v.Name, Makespan: map[string]float64{}, Greedy: map[string]float64{}, IdleWindow: idle, BusyPaths: map[string]int{}, IdlePaths: map[string]int{}}
+func fleetOn(ctx context.Context, e env, v variant, jobs int, speed float64) (fr fleetRun, err error) {
+	idle := v.Idle
+	fr = fleetRun{Name: v.Name, Makespan: map[string]float64{}, Greedy: map[string]float64{}, IdleWindow: idle, BusyPaths: map[string]int{}, IdlePaths: map[string]int{}}
 	w, err := newWorld(worldOptions{Seed: e.Seed, Speed: speed, PickupDelay: time.Millisecond, Groups: fleetGroups, Duration: logNormal60})
 	if err != nil {
 		return fr, err
 	}
 	defer w.close()
 	wall := func(d time.Duration) time.Duration { return time.Duration(float64(d) / speed) }
+	var pprofAddr string
+	if v.Profile != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return fr, err
+		}
+	}
 	s, err := startServer(ctx, w, serverOptions{Bin: e.Bin, Dir: filepath.Join(e.Dir, "fleet-"+strings.ReplaceAll(v.Name, " ", "-")),
-		Interval: wall(v.Interval), Reconcile: wall(v.Reconcile), StartTimeout: wall(v.StartTimeout), Groups: fleetGroups})
+		Interval: wall(v.Interval), Reconcile: wall(v.Reconcile), StartTimeout: wall(v.StartTimeout),
+		Redeliver: wall(v.Redeliver), Pprof: pprofAddr, Groups: fleetGroups})
 	if err != nil {
 		return fr, err
 	}
@@ -210,11 +230,12 @@ func fleetOn(ctx context.Context, e env, v variant, jobs int, speed float64, idl
 		}
 	}
 	if v.Profile != "" {
-		stopProfile, err := startPerf(ctx, s.cmd.Process.Pid, v.Profile)
-		if err != nil {
-			return fr, err
-		}
-		defer stopProfile()
+		profiled := startCPUProfile(ctx, pprofAddr, v.Profile, v.ProfileFor)
+		defer func() {
+			if perr := <-profiled; perr != nil && err == nil {
+				err = perr
+			}
+		}()
 	}
 	done := func() bool {
 		n := 0

@@ -1,43 +1,45 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// runProfile records the server's CPU with Linux perf while it runs
-// scenario 2 (dispatchoor's variant, short size). perf rather than pprof:
-// the binary exposes no pprof endpoint or profile flag, and the benchmark
-// must measure the binary as shipped. Go keeps frame pointers, so perf's
-// call graphs name Go functions as pprof would.
+// runProfile takes a CPU profile of the server, through its
+// server.pprof_listen endpoint, while it runs scenario 2 (dispatchoor's
+// variant, short size), and lists where the time went.
 func runProfile(ctx context.Context, e env) (result, error) {
 	r := result{Title: "6. CPU profile of scenario 2 (server process)"}
-	if _, err := exec.LookPath("perf"); err != nil {
-		r.line("Skipped: `perf` is not installed (Debian package `linux-perf`).")
-		return r, nil
-	}
-	data := filepath.Join(e.Dir, "fleet.perf.data")
+	data := filepath.Join(e.Dir, "fleet.cpu.pprof")
+	const seconds = 25
 	v := variant{Name: "dispatchoor (profiled)", Webhooks: true, Interval: 15 * time.Second, Reconcile: 5 * time.Minute,
-		StartTimeout: 30 * time.Minute, Profile: data}
-	if _, err := fleetOn(ctx, e, v, 500, 20, time.Minute); err != nil {
+		StartTimeout: 30 * time.Minute, Redeliver: 30 * time.Minute, Idle: time.Minute,
+		Profile: data, ProfileFor: seconds * time.Second}
+	if _, err := fleetOn(ctx, e, v, 500, 20); err != nil {
 		return r, err
 	}
-	self, err := perfTop(ctx, data, "--no-children", "", 15)
+	self, err := pprofTop(ctx, data, false, "", 15)
 	if err != nil {
 		return r, err
 	}
-	cum, err := perfTop(ctx, data, "--children", "ethpandaops", 30)
+	cum, err := pprofTop(ctx, data, true, "ethpandaops", 30)
 	if err != nil {
 		return r, err
 	}
-	r.line("`perf record -F 499 -g` on the server while scenario 2 ran (500 jobs, 50 runners, Speed 20, SQLite).")
+	r.line("`GET /debug/pprof/profile?seconds=%d` on `server.pprof_listen` while scenario 2 ran (500 jobs, 50 runners, "+
+		"Speed 20, SQLite), from the moment the jobs were released; read with `go tool pprof -top`. The profile is kept "+
+		"at %s for `go tool pprof -http`.", seconds, "`"+data+"`")
 	r.line("")
-	r.line("Top functions by own CPU:")
+	r.line("Top functions by own CPU (flat, flat%%, sum%%, cum, cum%%):")
 	r.line("")
 	r.line("```")
 	r.Body = append(r.Body, self...)
@@ -51,38 +53,69 @@ func runProfile(ctx context.Context, e env) (result, error) {
 	return r, nil
 }
 
-// startPerf records pid's CPU into path until the returned stop is called.
-func startPerf(ctx context.Context, pid int, path string) (func(), error) {
-	cmd := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-g", "-p", fmt.Sprint(pid), "-o", path)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start perf: %w", err)
-	}
-	return func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		_ = cmd.Wait()
-	}, nil
+// startCPUProfile fetches a CPU profile of d from the pprof listener at
+// addr into path, in the background; the channel yields the outcome.
+func startCPUProfile(ctx context.Context, addr, path string, d time.Duration) <-chan error {
+	out := make(chan error, 1)
+	go func() {
+		out <- fetchProfile(ctx, addr, path, d)
+	}()
+	return out
 }
 
-// perfTop is perf report's first n entries, optionally only those whose
-// symbol contains filter.
-func perfTop(ctx context.Context, path, mode, filter string, n int) ([]string, error) {
-	out, err := exec.CommandContext(ctx, "perf", "report", "-i", path, "--stdio", mode, "--sort", "symbol", "-g", "none").Output()
+func fetchProfile(ctx context.Context, addr, path string, d time.Duration) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("perf report: %w", err)
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	resp, err := (&http.Client{Timeout: d + time.Minute}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("cpu profile: %s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	return f.Close()
+}
+
+// pprofTop is `go tool pprof -top`'s first n entries (sorted by cumulative
+// time when cum), optionally only those whose symbol contains filter.
+func pprofTop(ctx context.Context, path string, cum bool, filter string, n int) ([]string, error) {
+	args := []string{"tool", "pprof", "-top", "-nodecount=400"}
+	if cum {
+		args = append(args, "-cum")
+	}
+	out, err := exec.CommandContext(ctx, "go", append(args, path)...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool pprof: %w", err)
 	}
 	var lines []string
-	for line := range strings.SplitSeq(string(out), "\n") {
-		line = strings.TrimRight(line, " -")
-		if !strings.Contains(line, "%") || strings.HasPrefix(strings.TrimSpace(line), "#") {
+	table := false
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "flat ") {
+			table = true
 			continue
 		}
-		if filter != "" && !strings.Contains(line, filter) {
+		if !table || line == "" || (filter != "" && !strings.Contains(line, filter)) {
 			continue
 		}
-		lines = append(lines, strings.TrimSpace(line))
+		lines = append(lines, line)
 		if len(lines) == n {
 			break
 		}
 	}
-	return lines, nil
+	return lines, sc.Err()
 }

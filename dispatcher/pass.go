@@ -128,7 +128,11 @@ func (d *Dispatcher) dispatchClaimed(ctx context.Context, claimed []core.Job, wo
 	return rep, nil
 }
 
-// snapshot reads what core.Capacity needs. The reads are ordered so that a
+// snapshot reads what core.Capacity needs. It stops early when no group
+// could take a job (all paused, or nothing dispatchable queued): a wake-up
+// of such a world — an enqueue into a paused group, a webhook about a busy
+// fleet with an empty queue — then costs two small reads instead of reading
+// every active job and runner. The remaining reads are ordered so that a
 // change racing the snapshot can only make it cautious: jobs are read
 // before runners, so a run that starts meanwhile shows up twice (as an
 // in-flight job and as a busy runner) rather than not at all (a running job
@@ -138,11 +142,14 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
-	counts, err := d.store.QueueCounts(ctx)
+	pending, err := d.dispatchable(ctx, groups)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
-	active, err := d.store.ListJobsByStatus(ctx, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
+	if len(pending) == 0 {
+		return core.CapacityInput{}, nil
+	}
+	active, err := d.store.ActiveJobs(ctx)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
@@ -150,11 +157,17 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
-	runners, err := d.store.ListRunners(ctx, store.RunnerFilter{})
+	runners, err := d.store.OnlineRunners(ctx)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
-	holding, err := d.jobsHoldingRunners(ctx, runners, active)
+	runningJobs := 0
+	for _, j := range active {
+		if j.Status == core.StatusRunning {
+			runningJobs++
+		}
+	}
+	holding, err := d.holdingJobs(ctx, runners, runningJobs)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
@@ -163,12 +176,7 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
 
-	pending, running, inFlight := map[string]int{}, map[string]int{}, map[string]int{}
-	for _, c := range counts {
-		if c.Status == core.StatusPending {
-			pending[c.GroupID] += c.Dispatchable
-		}
-	}
+	running, inFlight := map[string]int{}, map[string]int{}
 	now := d.now()
 	for _, j := range active {
 		switch {
@@ -181,7 +189,7 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 			// for workflow_run completed would put a second webhook (on
 			// GitHub often seconds later) between runner idle and the
 			// next dispatch.
-		case d.startTimedOut(j, now):
+		case d.timedOut(j.Status, j.TriggeredAt, now):
 			// A triggered run that never started (its runs-on matches no
 			// runner, GitHub lost it) stops holding a runner of its group
 			// after start_timeout, so it cannot freeze the group forever.
@@ -198,7 +206,7 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 			inFlight[j.GroupID]++
 		}
 	}
-	in := core.CapacityInput{Runners: store.CoreRunners(runners)}
+	in := core.CapacityInput{Runners: runners}
 	for _, g := range groups {
 		in.Groups = append(in.Groups, core.GroupLoad{
 			Group: g, Pending: pending[g.ID], InFlight: inFlight[g.ID], Running: running[g.ID],
@@ -216,11 +224,34 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	return in, nil
 }
 
-// jobsHoldingRunners returns our running jobs that a busy runner is known
-// to be running, found through the runner's current GitHub job. Links of
-// GitHub jobs to our jobs never change once set, so they are cached and a
-// steady fleet costs no query; GitHub jobs of other workloads are looked up
-// again only while one of our running jobs is still unaccounted for.
+// dispatchable counts the dispatchable pending jobs of the groups that may
+// dispatch (enabled, not paused, with runner labels), leaving out groups
+// with none. Counting only those groups keeps a paused queue of any length
+// out of every wake-up.
+func (d *Dispatcher) dispatchable(ctx context.Context, groups []core.Group) (map[string]int, error) {
+	var ids []string
+	for _, g := range groups {
+		if g.Enabled && !g.Paused && len(g.RunnerLabels) > 0 {
+			ids = append(ids, g.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	counts, err := d.store.QueueCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, c := range counts {
+		if c.Status == core.StatusPending && c.Dispatchable > 0 && slices.Contains(ids, c.GroupID) {
+			out[c.GroupID] += c.Dispatchable
+		}
+	}
+	return out, nil
+}
+
+// jobsHoldingRunners is holdingJobs for the reconciler's full records.
 func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.RunnerRecord, active []core.Job) (map[int64]bool, error) {
 	runningJobs := 0
 	for _, j := range active {
@@ -228,6 +259,15 @@ func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.Run
 			runningJobs++
 		}
 	}
+	return d.holdingJobs(ctx, store.CoreRunners(runners), runningJobs)
+}
+
+// holdingJobs returns our running jobs that a busy runner is known to be
+// running, found through the runner's current GitHub job. Links of GitHub
+// jobs to our jobs never change once set, so they are cached and a steady
+// fleet costs no query; GitHub jobs of other workloads are looked up again
+// only while one of our running jobs is still unaccounted for.
+func (d *Dispatcher) holdingJobs(ctx context.Context, runners []core.Runner, runningJobs int) (map[int64]bool, error) {
 	holding := map[int64]bool{}
 	if runningJobs == 0 {
 		return holding, nil
@@ -273,7 +313,7 @@ func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.Run
 // whose run's GitHub jobs are all known and completed. A run with a job
 // still queued or waiting (a later job of a multi-job workflow) is not done:
 // it keeps its runner promised.
-func (d *Dispatcher) runsDoneOnRunners(ctx context.Context, active []core.Job, holding map[int64]bool) (map[int64]bool, error) {
+func (d *Dispatcher) runsDoneOnRunners(ctx context.Context, active []store.ActiveJob, holding map[int64]bool) (map[int64]bool, error) {
 	done := map[int64]bool{}
 	for _, j := range active {
 		if j.Status != core.StatusRunning || holding[j.ID] || j.RunID == 0 {
@@ -293,7 +333,11 @@ func (d *Dispatcher) runsDoneOnRunners(ctx context.Context, active []core.Job, h
 // startTimedOut reports whether a triggered job has waited longer than
 // StartTimeout for its run to start.
 func (d *Dispatcher) startTimedOut(j core.Job, now time.Time) bool {
-	return j.Status == core.StatusTriggered && j.TriggeredAt != nil && now.Sub(*j.TriggeredAt) > d.o.StartTimeout
+	return d.timedOut(j.Status, j.TriggeredAt, now)
+}
+
+func (d *Dispatcher) timedOut(status core.JobStatus, triggeredAt *time.Time, now time.Time) bool {
+	return status == core.StatusTriggered && triggeredAt != nil && now.Sub(*triggeredAt) > d.o.StartTimeout
 }
 
 func (d *Dispatcher) isFlagged(id int64) bool {

@@ -47,8 +47,12 @@ type HubOptions struct {
 	Logger  zerolog.Logger
 	Metrics *metrics.Metrics
 	// Store supplies queue counts and groups for queue_update and
-	// group_update.
-	Store *store.Store
+	// group_update, and the runners behind the fleet gauges.
+	Store HubStore
+	// RefreshSpacing is the least time between two reads behind the
+	// queue_update messages and the queue and fleet gauges; 0 means
+	// 500ms. Changes arriving faster are coalesced into one read.
+	RefreshSpacing time.Duration
 	// BufferSize is each client's outgoing queue; a client that lets it
 	// fill is dropped. 0 means 256.
 	BufferSize int
@@ -64,11 +68,18 @@ type Hub struct {
 	m       *melody.Melody
 	log     zerolog.Logger
 	metrics *metrics.Metrics
-	store   *store.Store
+	store   HubStore
 	events  chan func(ctx context.Context)
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
+	// runnerGauges and queues coalesce the whole-table reads behind the
+	// gauges and queue_update; they run until cancelRefresh.
+	runnerGauges  *coalescer
+	queues        *coalescer
+	dirtyGroups   dirtySet
+	cancelRefresh context.CancelFunc
+	refreshers    sync.WaitGroup
 	// waited holds live jobs whose wait was observed (event goroutine only).
 	waited map[int64]struct{}
 }
@@ -93,11 +104,16 @@ func NewHub(o HubOptions) *Hub {
 	}
 	// Until the server sets its origins, refuse every browser.
 	m.Upgrader.CheckOrigin = func(r *http.Request) bool { return r.Header.Get("Origin") == "" }
+	// A nil *store.Store in the interface would not compare equal to nil.
+	if st, ok := o.Store.(*store.Store); ok && st == nil {
+		o.Store = nil
+	}
 	h := &Hub{
 		m: m, log: o.Logger.With().Str("component", "ws").Logger(), metrics: o.Metrics, store: o.Store,
 		events: make(chan func(context.Context), eventQueue), stop: make(chan struct{}), done: make(chan struct{}),
 		waited: map[int64]struct{}{},
 	}
+	h.startRefreshers(o.RefreshSpacing)
 	m.HandleConnect(func(*melody.Session) { h.metrics.WebSocketClients(m.Len()) })
 	m.HandleDisconnect(func(*melody.Session) { h.metrics.WebSocketClients(m.Len()) })
 	m.HandleMessage(h.onMessage)
@@ -185,9 +201,12 @@ func (h *Hub) onError(sess *melody.Session, err error) {
 	go func() { _ = sess.Close() }()
 }
 
-// Close disconnects every client and stops the event loop.
+// Close stops the gauge refreshers, disconnects every client and stops the
+// event loop.
 func (h *Hub) Close() error {
 	h.once.Do(func() {
+		h.cancelRefresh()
+		h.refreshers.Wait()
 		close(h.stop)
 		<-h.done
 		_ = h.m.Close()
@@ -290,28 +309,12 @@ func (h *Hub) observeWait(j core.Job) {
 }
 
 // QueueChanged sends queue_update with the group's counts per status and
-// refreshes the queue-size metric, which changes exactly here.
+// refreshes the queue-size metric, which changes exactly here. The counts
+// come from one scan of every live job, so changes arriving together (a
+// bulk enqueue, a busy dispatcher) share one scan: see refreshQueues.
 func (h *Hub) QueueChanged(groupID string) {
-	h.enqueue(func(ctx context.Context) {
-		counts := map[core.JobStatus]int{}
-		if h.store != nil {
-			all, err := h.store.QueueCounts(ctx)
-			if err != nil {
-				h.log.Warn().Err(err).Str("group", groupID).Msg("queue counts for queue_update")
-			}
-			for _, c := range all {
-				if c.GroupID == groupID {
-					counts[c.Status] = c.Count
-				}
-			}
-		}
-		for _, st := range core.AllStatuses {
-			if !st.Terminal() {
-				h.metrics.QueueSize(groupID, string(st), counts[st])
-			}
-		}
-		h.broadcast(wsMessage{Type: MsgQueueUpdate, GroupID: groupID, Data: map[string]any{"group_id": groupID, "counts": counts}})
-	})
+	h.dirtyGroups.add(groupID)
+	h.queues.request()
 }
 
 // GroupChanged sends group_update with the group as stored now.
@@ -327,53 +330,17 @@ func (h *Hub) GroupChanged(groupID string) {
 	})
 }
 
-// RunnerChanged sends runner_status to every client and refreshes the
-// fleet gauges, which change exactly when a runner does.
+// RunnerChanged sends runner_status to every client at once and has the
+// fleet gauges, which change exactly when a runner does, refreshed: those
+// read every runner, so a burst of changes shares one read.
 func (h *Hub) RunnerChanged(r core.Runner) {
 	if r.Labels == nil {
 		r.Labels = []string{}
 	}
-	h.enqueue(func(ctx context.Context) {
-		h.refreshRunners(ctx)
+	h.runnerGauges.request()
+	h.enqueue(func(context.Context) {
 		h.broadcast(wsMessage{Type: MsgRunnerStatus, Data: r})
 	})
-}
-
-func (h *Hub) refreshRunners(ctx context.Context) {
-	if h.store == nil {
-		return
-	}
-	rs, err := h.store.ListRunners(ctx, store.RunnerFilter{})
-	if err != nil {
-		h.log.Warn().Err(err).Msg("runner gauges")
-		return
-	}
-	online, busy := 0, 0
-	for _, r := range rs {
-		if r.Status == core.RunnerOnline {
-			online++
-			if r.Busy {
-				busy++
-			}
-		}
-	}
-	h.metrics.Runners(online, busy, online-busy)
-}
-
-// refreshGauges sets the queue and runner gauges from the database.
-func (h *Hub) refreshGauges(ctx context.Context) {
-	if h.store == nil {
-		return
-	}
-	h.refreshRunners(ctx)
-	counts, err := h.store.QueueCounts(ctx)
-	if err != nil {
-		h.log.Warn().Err(err).Msg("queue gauges")
-		return
-	}
-	for _, c := range counts {
-		h.metrics.QueueSize(c.GroupID, string(c.Status), c.Count)
-	}
 }
 
 // SystemStatus sends system_status (e.g. leader change, GitHub reachable)

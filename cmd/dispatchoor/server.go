@@ -35,6 +35,15 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // credentials, it builds the app anew, now with them, on the same address.
 // ready, when set, is called with each app built, before it serves.
 func serve(ctx context.Context, cfg *config.Config, load config.LoadOptions, log zerolog.Logger, addr string, ready func(*app)) error {
+	// Profiles are served across a setup restart: they describe the
+	// process, not one build of the app.
+	if cfg.Server.PprofListen != "" {
+		p, err := startPprof(cfg.Server.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		defer p.shutdown()
+	}
 	for {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
