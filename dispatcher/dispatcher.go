@@ -124,6 +124,13 @@ type Options struct {
 	// RedeliverWindow is how far back failed webhook deliveries are
 	// redelivered; default 1h, negative disables the sweeper.
 	RedeliverWindow time.Duration
+	// RedeliverInterval is the longest time between two scans for failed
+	// deliveries; default 30m. A reconcile scans sooner, at most once per
+	// reconcile, when it found what a lost webhook leaves behind (a runner
+	// whose busy state the listing contradicts, a run that moved on
+	// unannounced) or when the last scan left deliveries for later, and the
+	// first reconcile after start always scans.
+	RedeliverInterval time.Duration
 	// MaxRedeliveries caps the failed deliveries redelivered by one scan;
 	// default 50 (with the default reconcile_interval, at most 600 of the
 	// App's 5,000 requests an hour).
@@ -176,6 +183,7 @@ type Dispatcher struct {
 	dueScopes  map[string]bool        // scopes whose time has come
 	flagged    map[int64]bool         // jobs already flagged for start_timeout
 	redeliv    map[string]bool        // delivery GUIDs already redelivered
+	sweep      sweepState             // when and from where to scan deliveries
 	ghJobLinks map[int64]int64        // GitHub job id -> our job id, for busy runners
 
 	passMu      sync.Mutex // one snapshot-and-claim at a time
@@ -207,6 +215,7 @@ func New(o Options) (*Dispatcher, error) {
 	if o.MaxRedeliveries <= 0 {
 		o.MaxRedeliveries = 50
 	}
+	def(&o.RedeliverInterval, 30*time.Minute)
 	if o.RedeliverWindow == 0 {
 		o.RedeliverWindow = time.Hour
 	}

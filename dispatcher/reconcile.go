@@ -15,9 +15,10 @@ import (
 
 // ReconcileNow re-lists every scope's runners, repairs jobs whose events are
 // overdue, whose runner the listing shows idle, or whose dispatch was
-// interrupted, and redelivers failed webhook
-// deliveries. Errors of one scope or job do not stop the others; they are
-// joined into the result.
+// interrupted, and redelivers failed webhook deliveries when a scan is due
+// (see Options.RedeliverInterval; what the listing and the job repairs just
+// found counts as evidence). Errors of one scope or job do not stop the
+// others; they are joined into the result.
 func (d *Dispatcher) ReconcileNow(ctx context.Context) error {
 	scopes, err := d.Scopes(ctx)
 	for _, s := range scopes {
@@ -90,6 +91,7 @@ func (d *Dispatcher) reconcileScope(ctx context.Context, scope string) error {
 	if err != nil {
 		return fmt.Errorf("reconcile runners of %s: %w", scope, err)
 	}
+	d.noteRunnerDrift(ctx, sc.String(), runners, listedAt)
 	ch, err := d.store.ReplaceScopeRunners(ctx, store.ScopeListing{
 		Scope: sc.String(), InstallationID: in.ID, Runners: runners, ListedAt: listedAt,
 	})
@@ -112,65 +114,6 @@ func (d *Dispatcher) reconcileScope(ctx context.Context, scope string) error {
 	}
 	return nil
 }
-
-// redeliver asks GitHub to send again the App's webhook deliveries that
-// failed within RedeliverWindow. Each delivery is redelivered at most once:
-// a GUID whose newest attempt already is a redelivery is left alone, and so
-// is one this process already redelivered.
-//
-// Redelivery only speeds up what the reconciler repairs anyway, and every
-// request spends the App's own hourly budget — the one installation lookups
-// need too. After an outage thousands of deliveries may have failed, so one
-// scan sends at most MaxRedeliveries and stops at the first rate limit,
-// leaving the rest to later scans (or to the reconciler).
-func (d *Dispatcher) redeliver(ctx context.Context) error {
-	if d.o.RedeliverWindow < 0 {
-		return nil
-	}
-	now := d.now()
-	failed, err := d.gh.ListFailedDeliveries(ctx, now.Add(-d.o.RedeliverWindow))
-	if err != nil {
-		return fmt.Errorf("redeliver failed webhooks: %w", err)
-	}
-	var errs error
-	sent := 0
-	for _, dl := range failed {
-		d.mu.Lock()
-		done := d.redeliv[dl.GUID]
-		d.mu.Unlock()
-		if done || dl.Redelivery {
-			continue
-		}
-		if sent >= d.o.MaxRedeliveries {
-			d.log.Info().Int("sent", sent).Msg("redelivery cap reached for this scan; the rest waits for the next")
-			break
-		}
-		sent++
-		if err := d.gh.Redeliver(ctx, dl.ID); err != nil {
-			errs = errors.Join(errs, fmt.Errorf("redeliver %s (%s): %w", dl.GUID, dl.Event, err))
-			if gh.RetryAfter(err) > 0 || gh.IsTransient(err) {
-				break // rate limited or GitHub unwell: do not spend more now
-			}
-			continue
-		}
-		d.mu.Lock()
-		if len(d.redeliv) >= maxRemembered {
-			// GitHub keeps deliveries for days; the newest attempt of a GUID
-			// we redelivered is itself a redelivery, which is skipped above,
-			// so forgetting old GUIDs cannot cause a second redelivery.
-			clear(d.redeliv)
-		}
-		d.redeliv[dl.GUID] = true
-		d.mu.Unlock()
-		d.metrics.Redelivered(dl.Event)
-		d.log.Info().Str("delivery", dl.GUID).Str("event", dl.Event).Str("action", dl.Action).
-			Time("delivered_at", dl.DeliveredAt).Msg("failed webhook delivery redelivered")
-	}
-	return errs
-}
-
-// maxRemembered bounds the set of redelivered GUIDs kept in memory.
-const maxRemembered = 10000
 
 // sinceOr is t, or def when t is nil.
 func sinceOr(t *time.Time, def time.Time) time.Time {

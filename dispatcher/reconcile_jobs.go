@@ -110,6 +110,9 @@ func (d *Dispatcher) reconcileJobs(ctx context.Context, afterListing bool) error
 	if r.changed {
 		d.Wake("jobs reconciled")
 	}
+	if r.runMovedOn {
+		d.noteLostWebhooks("a re-read run had changed without its webhooks")
+	}
 	return errs
 }
 
@@ -158,6 +161,8 @@ type jobReconcile struct {
 	bot      string
 	installs map[string]int64
 	changed  bool
+	// runMovedOn: a re-read run changed its job's state (refresh).
+	runMovedOn bool
 }
 
 func (r *jobReconcile) installation(ctx context.Context, j core.Job) (int64, error) {
@@ -260,7 +265,14 @@ func (r *jobReconcile) refresh(ctx context.Context, log zerolog.Logger, j core.J
 	if err != nil {
 		return fmt.Errorf("re-read run %d: %w", j.RunID, err)
 	}
-	return r.apply(ctx, log, j, run)
+	// A run that moved on without us hearing of it is what lost webhooks
+	// leave behind: it makes the next delivery scan due (see redeliver).
+	before := r.changed
+	r.changed = false
+	err = r.apply(ctx, log, j, run)
+	r.runMovedOn = r.runMovedOn || r.changed
+	r.changed = r.changed || before
+	return err
 }
 
 // apply moves a job to where its run is: terminal (the conclusion mapped

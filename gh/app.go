@@ -64,10 +64,16 @@ type Delivery struct {
 // deliveryPageLimit bounds a sweep: at 100 a page, the last 5000 attempts.
 const deliveryPageLimit = 50
 
-// ListFailedDeliveries returns the App's webhook deliveries since `since`
-// whose event never reached us: a GUID with any successful attempt (a
-// redelivery keeps the GUID) is left out, and of the rest only the newest
-// attempt per GUID is kept. Newest first.
+// ListFailedDeliveries returns the App's webhook deliveries delivered at or
+// after since whose event never reached us: a GUID with any successful
+// attempt since then (a redelivery keeps the GUID but is a delivery of its
+// own, newer, with Redelivery set) is left out, and of the rest only the
+// newest attempt per GUID is kept. Newest first.
+//
+// GitHub lists deliveries newest first and pages with a cursor only, so
+// paging stops at the first delivery older than since: a caller that
+// remembers what it has examined and passes a later since pays one page
+// when nothing new happened.
 func (c *Client) ListFailedDeliveries(ctx context.Context, since time.Time) ([]Delivery, error) {
 	ep := endpoint(http.MethodGet, epDeliveries)
 	opts := &github.ListCursorOptions{PerPage: 100}

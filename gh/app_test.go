@@ -178,3 +178,58 @@ func TestRateLimitsTrackPerInstallation(t *testing.T) {
 		t.Errorf("fan-out observer called %d times, want 4 (token + 3 lists)", calls.Load())
 	}
 }
+
+// A scanner that remembers where it stopped passes a later since: GitHub
+// lists newest first, so it reads only the page(s) newer than that, not
+// the whole window again.
+func TestLaterSinceReadsOnlyNewerDeliveries(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(receiver.Close)
+	w := newWorld(t, worldOpts{sim: ghsim.Options{WebhookURL: receiver.URL, WebhookSecret: "s"}})
+	ctx := ctxT(t)
+	for range 60 { // more than a page of failed deliveries
+		if _, err := w.client.Dispatch(ctx, dispatchReq(w)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.sim.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := w.client.ListFailedDeliveries(ctx, w.sim.Now().Add(-time.Hour))
+	if err != nil || len(all) <= 100 {
+		t.Fatalf("got %d failed deliveries (err %v), want more than a page", len(all), err)
+	}
+	// delivered_at has whole seconds: start the new part on a fresh one.
+	mark := w.sim.Now().Truncate(time.Second).Add(time.Second)
+	time.Sleep(time.Until(w.sim.Clock().RealAt(mark)) + 10*time.Millisecond)
+	pages := func() int { return len(w.requests(http.MethodGet, "/app/hook/deliveries")) }
+
+	before := pages()
+	if got, err := w.client.ListFailedDeliveries(ctx, mark); err != nil || len(got) != 0 {
+		t.Fatalf("nothing new: got %d (err %v), want none", len(got), err)
+	}
+	if n := pages() - before; n != 1 {
+		t.Fatalf("nothing new cost %d requests, want one page", n)
+	}
+	if _, err := w.client.Dispatch(ctx, dispatchReq(w)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before = pages()
+	got, err := w.client.ListFailedDeliveries(ctx, mark)
+	if err != nil || len(got) == 0 {
+		t.Fatalf("after one more dispatch: got %d (err %v), want its failed deliveries", len(got), err)
+	}
+	for _, d := range got {
+		if d.DeliveredAt.Before(mark) {
+			t.Errorf("delivery %s of %s is older than since %s", d.GUID, d.DeliveredAt, mark)
+		}
+	}
+	if n := pages() - before; n != 1 {
+		t.Fatalf("a few new deliveries cost %d requests, want one page", n)
+	}
+}

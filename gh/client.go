@@ -32,7 +32,11 @@ type Options struct {
 	// Observer, when set, is called once per HTTP response.
 	Observer Observer
 	Retry    RetryPolicy
-	// InstallationTTL is how long installation lookups are cached; default 1m.
+	// InstallationTTL is how long an installation lookup is cached past its
+	// last confirmation (the lookup, or a request with that installation's
+	// token that succeeded for the owner or repository); default 1h. A
+	// refused token or a 404 forgets the entries that led to the request,
+	// and "not installed" is remembered for at most a minute.
 	InstallationTTL time.Duration
 	// ClientCacheSize bounds the cached installation clients; default 64.
 	ClientCacheSize int
@@ -47,21 +51,21 @@ type Options struct {
 
 // Client talks to GitHub as the App. It is safe for concurrent use.
 type Client struct {
-	cc      githubapp.ClientCreator
-	app     *github.Client
-	log     zerolog.Logger
-	now     func() time.Time
-	host    string
-	instTTL time.Duration
+	cc   githubapp.ClientCreator
+	app  *github.Client
+	log  zerolog.Logger
+	now  func() time.Time
+	host string
 
 	// noRunDetails is set once GitHub rejected return_run_details (GitHub
 	// Enterprise Server before 3.20). A Client serves one host, so this is
 	// the per-host memory: the field is never sent to it again.
 	noRunDetails atomic.Bool
 
-	mu       sync.Mutex
-	installs map[string]cachedInstallation
-	slug     string
+	installs *installCache
+
+	mu   sync.Mutex
+	slug string
 }
 
 // New builds a Client. It checks the options and the private key, but makes
@@ -87,7 +91,7 @@ func New(opts Options) (*Client, error) {
 		opts.Sleep = sleepCtx
 	}
 	if opts.InstallationTTL <= 0 {
-		opts.InstallationTTL = time.Minute
+		opts.InstallationTTL = time.Hour
 	}
 	if opts.ClientCacheSize <= 0 {
 		opts.ClientCacheSize = githubapp.DefaultCachingClientCapacity
@@ -106,6 +110,7 @@ func New(opts Options) (*Client, error) {
 			basePath: strings.TrimSuffix(base.Path, "/"), now: opts.Now}
 	}
 	log := opts.Logger.With().Str("component", "gh").Logger()
+	installs := newInstallCache(opts.InstallationTTL, opts.Now, base.Path)
 	retry := func(next http.RoundTripper) http.RoundTripper {
 		return &retrier{next: next, policy: opts.Retry.withDefaults(), now: opts.Now, sleep: opts.Sleep, log: log}
 	}
@@ -114,7 +119,8 @@ func New(opts Options) (*Client, error) {
 	creator := githubapp.NewClientCreator(base.String(), "", opts.AppID, opts.PrivateKey,
 		githubapp.WithClientUserAgent(opts.UserAgent),
 		githubapp.WithTransport(transport),
-		githubapp.WithClientMiddleware(retry),
+		// installs.middleware inside the retrier: it sees every attempt.
+		githubapp.WithClientMiddleware(retry, installs.middleware),
 	)
 	cc, err := githubapp.NewCachingClientCreator(creator, opts.ClientCacheSize)
 	if err != nil {
@@ -130,8 +136,7 @@ func New(opts Options) (*Client, error) {
 		log:      log,
 		now:      opts.Now,
 		host:     base.Host,
-		instTTL:  opts.InstallationTTL,
-		installs: map[string]cachedInstallation{},
+		installs: installs,
 	}, nil
 }
 

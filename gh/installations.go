@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/google/go-github/v89/github"
 )
@@ -21,11 +19,6 @@ type Installation struct {
 	RepositorySelection string
 	// Suspended installations cannot be used: their tokens are refused.
 	Suspended bool
-}
-
-type cachedInstallation struct {
-	in      Installation
-	expires time.Time
 }
 
 func installationFrom(in *github.Installation) Installation {
@@ -47,13 +40,17 @@ const (
 
 // InstallationForOwner finds the App's installation on an organization or,
 // when owner is not an organization with the App, on a user account.
-// Results are cached for Options.InstallationTTL.
+// Results are cached (see Options.InstallationTTL); "not installed" for at
+// most a minute.
 func (c *Client) InstallationForOwner(ctx context.Context, owner string) (Installation, error) {
 	if err := checkNames(endpoint(http.MethodGet, epOrgInstallation), owner); err != nil {
 		return Installation{}, err
 	}
-	key := "owner:" + strings.ToLower(owner)
-	if in, ok := c.cachedInstallation(key); ok {
+	key := ownerKey(owner)
+	if in, err, ok := c.installs.get(key); ok {
+		if err != nil {
+			return Installation{}, wrapf(err, "find installation for %s", owner)
+		}
 		return in, nil
 	}
 	now := c.now()
@@ -67,32 +64,38 @@ func (c *Client) InstallationForOwner(ctx context.Context, owner string) (Instal
 		}
 		in, _, err = c.app.Apps.GetUserInstallation(ctx, owner)
 		if err != nil {
-			return Installation{}, wrapf(classify(err, endpoint(http.MethodGet, epUserInstallation), true, now),
-				"find installation for %s", owner)
+			err = classify(err, endpoint(http.MethodGet, epUserInstallation), true, now)
+			c.installs.putMissing(key, err)
+			return Installation{}, wrapf(err, "find installation for %s", owner)
 		}
 	}
 	out := installationFrom(in)
-	c.storeInstallation(key, out)
+	c.installs.put(key, out)
 	return out, nil
 }
 
 // InstallationForRepo finds the installation that covers owner/repo.
-// Results are cached for Options.InstallationTTL.
+// Results are cached like InstallationForOwner's.
 func (c *Client) InstallationForRepo(ctx context.Context, owner, repo string) (Installation, error) {
 	ep := endpoint(http.MethodGet, epRepoInstallation)
 	if err := checkNames(ep, owner, repo); err != nil {
 		return Installation{}, err
 	}
-	key := "repo:" + strings.ToLower(owner+"/"+repo)
-	if in, ok := c.cachedInstallation(key); ok {
+	key := repoKey(owner, repo)
+	if in, err, ok := c.installs.get(key); ok {
+		if err != nil {
+			return Installation{}, wrapf(err, "find installation for %s/%s", owner, repo)
+		}
 		return in, nil
 	}
 	in, _, err := c.app.Apps.GetRepositoryInstallation(ctx, owner, repo)
 	if err != nil {
-		return Installation{}, wrapf(classify(err, ep, true, c.now()), "find installation for %s/%s", owner, repo)
+		err = classify(err, ep, true, c.now())
+		c.installs.putMissing(key, err)
+		return Installation{}, wrapf(err, "find installation for %s/%s", owner, repo)
 	}
 	out := installationFrom(in)
-	c.storeInstallation(key, out)
+	c.installs.put(key, out)
 	return out, nil
 }
 
@@ -120,25 +123,7 @@ func (c *Client) ListInstallations(ctx context.Context) ([]Installation, error) 
 // ForgetInstallations empties the installation cache; the installation
 // webhook handlers call it when installations change.
 func (c *Client) ForgetInstallations() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.installs)
-}
-
-func (c *Client) cachedInstallation(key string) (Installation, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ci, ok := c.installs[key]
-	if !ok || !c.now().Before(ci.expires) {
-		return Installation{}, false
-	}
-	return ci.in, true
-}
-
-func (c *Client) storeInstallation(key string, in Installation) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.installs[key] = cachedInstallation{in: in, expires: c.now().Add(c.instTTL)}
+	c.installs.forgetAll()
 }
 
 // isStatus reports whether err is an APIError with that status.

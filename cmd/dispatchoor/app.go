@@ -114,7 +114,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev, Jobs: ev,
 			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
 			StartTimeout: cfg.Dispatcher.StartTimeout, DispatchingGrace: cfg.Dispatcher.DispatchingGrace,
-			OverdueAfter: cfg.Dispatcher.OverdueAfter,
+			OverdueAfter: cfg.Dispatcher.OverdueAfter, RedeliverInterval: cfg.Dispatcher.RedeliverInterval,
 		})
 		if err != nil {
 			return nil, err
