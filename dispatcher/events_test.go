@@ -362,8 +362,10 @@ func TestRunDoneOnRunnersFreesCapacity(t *testing.T) {
 				if j := e.job(first.ID); j.Status != core.StatusRunning {
 					t.Fatalf("first job %s, want still running (its run's completed event was lost)", j.Status)
 				}
-				if tc.wantDispatch && e.job(next.ID).Status != core.StatusTriggered {
-					t.Fatalf("next job %s, want triggered", e.job(next.ID).Status)
+				// The simulator picks a dispatched run up within milliseconds,
+				// so the next job may already be running.
+				if st := e.job(next.ID).Status; tc.wantDispatch && st != core.StatusTriggered && st != core.StatusRunning {
+					t.Fatalf("next job %s, want triggered (or already running)", st)
 				}
 			})
 		})
