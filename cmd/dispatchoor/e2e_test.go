@@ -64,10 +64,12 @@ func TestWholeProductAgainstTheSimulator(t *testing.T) {
 	// Jobs finish by themselves; cancel one pending job so the cancelled
 	// series moves too.
 	eventually(t, 90*time.Second, "ten jobs finished", func() bool { return c.finished("sync-tests") >= 10 })
-	id := c.pendingJob("sync-tests")
-	if code := c.status("POST", fmt.Sprintf("/api/v1/jobs/%d/cancel", id), nil); code != 200 {
-		t.Fatalf("cancel job %d: %d", id, code)
-	}
+	// The demo's feed tops the queue up, but a busy moment can leave no job
+	// pending, and one may be dispatched between the read and the cancel.
+	eventually(t, 30*time.Second, "a pending job cancelled", func() bool {
+		id := c.pendingJob("sync-tests")
+		return id != 0 && c.status("POST", fmt.Sprintf("/api/v1/jobs/%d/cancel", id), nil) == 200
+	})
 
 	var text string
 	eventually(t, 30*time.Second, "every series moved", func() bool {
@@ -168,6 +170,7 @@ func (c *client) finished(group string) int {
 	return len(l.Items)
 }
 
+// pendingJob is the id of a pending job of group, or 0 when none is.
 func (c *client) pendingJob(group string) int64 {
 	var l jobList
 	_ = json.Unmarshal([]byte(c.body("/api/v1/groups/"+group+"/queue")), &l)
@@ -176,7 +179,6 @@ func (c *client) pendingJob(group string) int64 {
 			return j.ID
 		}
 	}
-	c.t.Fatalf("no pending job in %s", group)
 	return 0
 }
 
