@@ -75,6 +75,9 @@ func (d *Dispatcher) claim(ctx context.Context) ([]core.Job, time.Time, PassRepo
 			continue
 		}
 		rep.Slots += a.Slots
+		if a.Slots >= pendingCountCap {
+			d.Wake("more pending jobs than one pass counts")
+		}
 		jobs, err := d.queue.Claim(ctx, a.GroupID, a.Slots)
 		if err != nil {
 			// One group's failure must not starve the others.
@@ -225,9 +228,10 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 }
 
 // dispatchable counts the dispatchable pending jobs of the groups that may
-// dispatch (enabled, not paused, with runner labels), leaving out groups
-// with none. Counting only those groups keeps a paused queue of any length
-// out of every wake-up.
+// dispatch (enabled, not paused, with runner labels), at most
+// pendingCountCap each, leaving out groups with none. Counting only those
+// groups, through an index and with a cap, keeps a deep or paused queue out
+// of every wake-up's cost.
 func (d *Dispatcher) dispatchable(ctx context.Context, groups []core.Group) (map[string]int, error) {
 	var ids []string
 	for _, g := range groups {
@@ -238,18 +242,23 @@ func (d *Dispatcher) dispatchable(ctx context.Context, groups []core.Group) (map
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	counts, err := d.store.QueueCounts(ctx)
+	counts, err := d.store.DispatchableCounts(ctx, ids, pendingCountCap)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int{}
-	for _, c := range counts {
-		if c.Status == core.StatusPending && c.Dispatchable > 0 && slices.Contains(ids, c.GroupID) {
-			out[c.GroupID] += c.Dispatchable
+	for id, n := range counts {
+		if n <= 0 {
+			delete(counts, id)
 		}
 	}
-	return out, nil
+	return counts, nil
 }
+
+// pendingCountCap bounds the pending jobs one pass counts per group, and so
+// the jobs one pass may claim for it. A pass that uses them all wakes the
+// next one at once (see claim), so a fleet with more idle runners than this
+// is filled in a few passes.
+const pendingCountCap = 1000
 
 // jobsHoldingRunners is holdingJobs for the reconciler's full records.
 func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.RunnerRecord, active []core.Job) (map[int64]bool, error) {

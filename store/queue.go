@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/ethpandaops/dispatchoor/core"
@@ -11,8 +10,8 @@ import (
 // Queue order is an explicit, gapped float position among a group's pending
 // jobs: a job placed between two others takes the midpoint, so a move or an
 // insert writes one row. Only when two neighbours get closer than minGap
-// (after ~30 halvings of the same gap, or ties left by concurrent bottom
-// inserts) is the whole pending queue of the group renumbered.
+// (after ~30 halvings of the same gap) is a window of jobs around that spot
+// respaced (queue_respace.go).
 const (
 	positionGap = 1024.0
 	minGap      = 1e-6
@@ -96,23 +95,18 @@ func (q *Q) InsertJob(ctx context.Context, j core.Job, at Placement) (core.Job, 
 func (q *Q) positionFor(ctx context.Context, groupID string, at Placement, exclude int64) (float64, error) {
 	switch at.Where {
 	case Bottom, Top:
-		agg := "MAX"
-		if at.Where == Top {
-			agg = "MIN"
-		}
-		var edge sql.NullFloat64
-		err := q.x.GetContext(ctx, &edge, q.rebind("SELECT "+agg+"(position) FROM jobs WHERE group_id = ? AND status = ? AND id <> ?"),
-			groupID, core.StatusPending, exclude)
+		edge, ok, err := q.queueEdge(ctx, groupID, at.Where == Top, exclude)
 		if err != nil {
-			return 0, fmt.Errorf("queue edge: %w", err)
+			return 0, err
 		}
-		if !edge.Valid {
+		switch {
+		case !ok:
 			return positionGap, nil
+		case at.Where == Top:
+			return edge - positionGap, nil
+		default:
+			return edge + positionGap, nil
 		}
-		if at.Where == Top {
-			return edge.Float64 - positionGap, nil
-		}
-		return edge.Float64 + positionGap, nil
 	case Before:
 		for attempt := 0; ; attempt++ {
 			anchor, prev, hasPrev, err := q.neighbours(ctx, groupID, at.Before, exclude)
@@ -127,9 +121,9 @@ func (q *Q) positionFor(ctx context.Context, groupID string, at Placement, exclu
 				return mid, nil
 			}
 			if attempt > 0 {
-				return 0, fmt.Errorf("no room before job %d after rebalancing group %s", at.Before, groupID)
+				return 0, fmt.Errorf("no room before job %d after respacing group %s", at.Before, groupID)
 			}
-			if err := q.rebalance(ctx, groupID); err != nil {
+			if err := q.respace(ctx, groupID, at.Before, anchor, exclude); err != nil {
 				return 0, err
 			}
 		}
@@ -153,36 +147,16 @@ func (q *Q) neighbours(ctx context.Context, groupID string, anchorID, exclude in
 		return 0, 0, false, fmt.Errorf("job %d is not a pending job of group %s (it is %s in %s): %w",
 			anchorID, groupID, a.Status, a.GroupID, ErrConflict)
 	}
-	var p sql.NullFloat64
-	err = q.x.GetContext(ctx, &p, q.rebind(`
-		SELECT MAX(position) FROM jobs
-		WHERE group_id = ? AND status = ? AND id <> ? AND id <> ?
-			AND (position < ? OR (position = ? AND id < ?))`),
-		groupID, core.StatusPending, exclude, anchorID, a.Position, a.Position, anchorID)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("job before %d: %w", anchorID, err)
+	before, err := q.slotsBefore(ctx, groupID, a.Position, anchorID, exclude, 1)
+	if err != nil || len(before) == 0 {
+		return a.Position, 0, false, err
 	}
-	return a.Position, p.Float64, p.Valid, nil
-}
-
-// rebalance renumbers a group's pending jobs with even gaps, keeping order.
-func (q *Q) rebalance(ctx context.Context, groupID string) error {
-	var ids []int64
-	if err := q.x.SelectContext(ctx, &ids, q.rebind("SELECT id FROM jobs WHERE group_id = ? AND status = ? ORDER BY position, id"),
-		groupID, core.StatusPending); err != nil {
-		return fmt.Errorf("rebalance %s: %w", groupID, err)
-	}
-	for i, id := range ids {
-		if _, err := q.x.ExecContext(ctx, q.rebind("UPDATE jobs SET position = ? WHERE id = ?"), float64(i+1)*positionGap, id); err != nil {
-			return fmt.Errorf("rebalance %s: %w", groupID, err)
-		}
-	}
-	return nil
+	return a.Position, before[0].Position, true, nil
 }
 
 // MoveJob moves a pending job right before another pending job of its group,
 // or to the bottom when before is nil. It writes the moved job's row only
-// (except for a rare rebalance).
+// (except for a rare respacing of its neighbours).
 func (q *Q) MoveJob(ctx context.Context, jobID int64, before *int64) (core.Job, error) {
 	var out core.Job
 	err := q.inJobTx(ctx, func(q *Q) error {
@@ -275,24 +249,45 @@ type QueueQuery struct {
 
 // ListQueue returns a group's live queue: active jobs (dispatching,
 // triggered, running) first, then pending jobs in queue order.
+//
+// The two parts are read separately so that each is an ordered range of the
+// jobs_queue index: one query ordering both by a computed rank sorts every
+// live job of the group, 100,000 of them for a deep queue, to return 100.
 func (q *Q) ListQueue(ctx context.Context, qq QueueQuery) (JobPage, error) {
 	limit := pageLimit(qq.Limit, 100, 1000)
-	const rank = "(CASE WHEN status = 'pending' THEN 1 ELSE 0 END)"
-	query := "SELECT " + jobColumns + " FROM jobs WHERE group_id = ? AND status IN (?, ?, ?, ?)"
-	args := []any{qq.GroupID, core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning}
+	c := queueCursor{rank: -1}
 	if qq.Cursor != "" {
-		c, err := decodeQueueCursor(qq.Cursor)
-		if err != nil {
+		var err error
+		if c, err = decodeQueueCursor(qq.Cursor); err != nil {
 			return JobPage{}, err
 		}
-		query += " AND (" + rank + " > ? OR (" + rank + " = ? AND (position > ? OR (position = ? AND id > ?))))"
-		args = append(args, c.rank, c.rank, c.position, c.position, c.id)
 	}
-	query += " ORDER BY " + rank + ", position, id LIMIT ?"
-	args = append(args, limit+1)
-	jobs, err := q.selectJobs(ctx, query, args...)
-	if err != nil {
-		return JobPage{}, fmt.Errorf("list queue of %s: %w", qq.GroupID, err)
+	var jobs []core.Job
+	if c.rank <= 0 {
+		query := "SELECT " + jobColumns + " FROM jobs WHERE group_id = ? AND status IN (?, ?, ?)"
+		args := []any{qq.GroupID, core.StatusDispatching, core.StatusTriggered, core.StatusRunning}
+		if c.rank == 0 {
+			query += " AND (position > ? OR (position = ? AND id > ?))"
+			args = append(args, c.position, c.position, c.id)
+		}
+		active, err := q.selectJobs(ctx, query+" ORDER BY position, id LIMIT ?", append(args, limit+1)...)
+		if err != nil {
+			return JobPage{}, fmt.Errorf("list active jobs of %s: %w", qq.GroupID, err)
+		}
+		jobs = active
+	}
+	if c.rank <= 1 && len(jobs) <= limit {
+		query := "SELECT " + jobColumns + " FROM jobs WHERE group_id = ? AND status = ?"
+		args := []any{qq.GroupID, core.StatusPending}
+		if c.rank == 1 {
+			query += " AND position >= ? AND (position > ? OR id > ?)"
+			args = append(args, c.position, c.position, c.id)
+		}
+		pending, err := q.selectJobs(ctx, query+" ORDER BY position, id LIMIT ?", append(args, limit+1-len(jobs))...)
+		if err != nil {
+			return JobPage{}, fmt.Errorf("list pending jobs of %s: %w", qq.GroupID, err)
+		}
+		jobs = append(jobs, pending...)
 	}
 	page := JobPage{Items: jobs}
 	if len(jobs) > limit {
@@ -305,36 +300,6 @@ func (q *Q) ListQueue(ctx context.Context, qq QueueQuery) (JobPage, error) {
 		page.NextCursor = queueCursor{rank: r, position: last.Position, id: last.ID}.encode()
 	}
 	return page, nil
-}
-
-// QueueCount is the number of live jobs of a group in one status.
-type QueueCount struct {
-	GroupID string         `db:"group_id"`
-	Status  core.JobStatus `db:"status"`
-	Count   int            `db:"n"`
-	// Paused and Dispatchable split pending jobs: paused ones, and those the
-	// dispatcher could take now (not paused, not backing off).
-	Paused       int `db:"paused"`
-	Dispatchable int `db:"dispatchable"`
-}
-
-// QueueCounts counts live (non-terminal) jobs per group and status, for the
-// queue-size metric, the dashboard and the dispatcher's capacity input.
-func (q *Q) QueueCounts(ctx context.Context) ([]QueueCount, error) {
-	var out []QueueCount
-	err := q.x.SelectContext(ctx, &out, q.rebind(`
-		SELECT group_id, status, COUNT(*) AS n,
-			SUM(CASE WHEN paused = ? THEN 1 ELSE 0 END) AS paused,
-			SUM(CASE WHEN status = ? AND paused = ? AND (dispatch_after IS NULL OR dispatch_after <= ?)
-				THEN 1 ELSE 0 END) AS dispatchable
-		FROM jobs WHERE status IN (?, ?, ?, ?)
-		GROUP BY group_id, status ORDER BY group_id, status`),
-		true, core.StatusPending, false, q.clock(),
-		core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
-	if err != nil {
-		return nil, fmt.Errorf("count queues: %w", err)
-	}
-	return out, nil
 }
 
 func pageLimit(n, def, maxN int) int {

@@ -245,3 +245,36 @@ func TestQueueCountsPerGroupAndStatus(t *testing.T) {
 		}
 	})
 }
+
+func TestListQueuePagesOfEverySizeCrossFromActiveToPendingJobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		seed(t, s)
+		ids := insertN(t, s, "alpha", 7)
+		walk(t, s, ids[5], core.StatusDispatching)
+		walk(t, s, ids[2], core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
+		walk(t, s, ids[4], core.StatusDispatching, core.StatusTriggered)
+		want := []int64{ids[2], ids[4], ids[5], ids[0], ids[1], ids[3], ids[6]}
+		for limit := 1; limit <= len(want)+1; limit++ {
+			var got []int64
+			cursor := ""
+			for range len(want) + 1 {
+				page, err := s.ListQueue(context.Background(), store.QueueQuery{GroupID: "alpha", Cursor: cursor, Limit: limit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Items) > limit {
+					t.Fatalf("limit %d: page of %d", limit, len(page.Items))
+				}
+				for _, j := range page.Items {
+					got = append(got, j.ID)
+				}
+				if cursor = page.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if !equalIDs(got, want) {
+				t.Fatalf("pages of %d: %v, want %v", limit, got, want)
+			}
+		}
+	})
+}
