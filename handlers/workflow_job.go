@@ -61,18 +61,14 @@ func (h *WorkflowJob) Handle(ctx context.Context, eventType, deliveryID string, 
 
 func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowJobEvent, status store.GitHubJobStatus, log zerolog.Logger) error {
 	wj := ev.GetWorkflowJob()
-	ours, err := q.FindJobByRunID(ctx, wj.GetRunID())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		ours = core.Job{}
-	case err != nil:
-		return err
-	}
-	applied, err := q.ApplyGitHubJob(ctx, store.GitHubJob{
+	// One statement records the event monotonically and says which of our
+	// jobs, if any, the run belongs to: most runs are not ours, and those
+	// deliveries need no other read.
+	jobID, applied, err := q.ApplyGitHubJobOfRun(ctx, store.GitHubJob{
 		ID: wj.GetID(), RunID: wj.GetRunID(), RunAttempt: int(wj.GetRunAttempt()),
 		Repo: ev.GetRepo().GetFullName(), WorkflowName: wj.GetWorkflowName(), Labels: wj.Labels,
 		Status: status, Conclusion: wj.GetConclusion(), RunnerID: wj.GetRunnerID(),
-		RunnerName: wj.GetRunnerName(), HeadBranch: wj.GetHeadBranch(), JobID: ours.ID,
+		RunnerName: wj.GetRunnerName(), HeadBranch: wj.GetHeadBranch(),
 	})
 	if err != nil {
 		return err
@@ -83,7 +79,11 @@ func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev 
 		log.Debug().Msg("stale workflow_job ignored")
 		return nil
 	}
-	if ours.ID != 0 {
+	var ours core.Job
+	if jobID != 0 {
+		if ours, err = q.GetJob(ctx, jobID); err != nil {
+			return err
+		}
 		log = log.With().Int64("job", ours.ID).Str("group", ours.GroupID).Logger()
 	}
 	switch status {
@@ -92,10 +92,11 @@ func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev 
 			return err
 		}
 		if ours.ID != 0 {
-			if err := h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log); err != nil {
+			j, err := h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log)
+			if err != nil {
 				return err
 			}
-			return h.recordRunnerName(ctx, q, fx, ours.ID, wj.GetRunnerName())
+			return h.recordRunnerName(ctx, q, fx, j, wj.GetRunnerName())
 		}
 	case store.GitHubJobCompleted:
 		return h.runnerDone(ctx, q, fx, ev, log)
@@ -116,12 +117,14 @@ func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, e
 	if id <= 0 {
 		return nil
 	}
-	log = log.With().Int64("runner", id).Str("runner_name", wj.GetRunnerName()).Logger()
-	before, err := q.GetRunner(ctx, id)
+	// The usual case, a known runner taking a new job, is one statement
+	// that also returns what to announce.
+	after, changed, err := q.StartRunnerJob(ctx, id, wj.GetID())
 	if errors.Is(err, store.ErrNotFound) {
 		if wj.GetRunnerGroupName() == hostedRunnerGroup {
 			return nil
 		}
+		log := log.With().Int64("runner", id).Str("runner_name", wj.GetRunnerName()).Logger()
 		scope, err := runnerScope(ctx, q, ev.GetRepo(), ev.GetOrg() != nil)
 		if err != nil {
 			return err
@@ -138,13 +141,18 @@ func (h *WorkflowJob) runnerBusy(ctx context.Context, q *store.Q, fx *effects, e
 				Msg("unknown runner started a job; recorded it and scheduled a reconcile of its scope")
 			fx.schedule(scope, h.anomalyDelay)
 		}
+		if after, changed, err = q.StartRunnerJob(ctx, id, wj.GetID()); err != nil {
+			return err
+		}
+		// A runner that did not exist before changed, whatever happened next.
+		changed = changed || created
 	} else if err != nil {
 		return err
 	}
-	if _, err := q.MarkRunnerBusy(ctx, id, wj.GetID()); err != nil {
-		return err
+	if changed {
+		fx.runnerChanged(after.Runner)
 	}
-	return noteRunner(ctx, q, fx, id, before)
+	return nil
 }
 
 // noteRunner announces runner id after the commit if its state differs from
@@ -211,13 +219,22 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 		log.Debug().Int64("runner", id).Bool("retired", retired).Msg("ephemeral runner finished; marked offline, re-list scheduled")
 		return nil
 	}
-	freed, err := q.MarkRunnerIdleIfJob(ctx, id, wj.GetID())
+	if rec.CurrentJobID != wj.GetID() {
+		// Busy with another job (a late completed of an older one) or with
+		// none: there is nothing to free, so no write. Only an in_progress
+		// of this same job could make it current, and that delivery's
+		// upsert of the job's row serialises with ours.
+		return nil
+	}
+	after, freed, err := q.FreeRunnerOfJob(ctx, id, wj.GetID())
 	if err != nil {
 		return err
 	}
 	if freed {
 		fx.wake("runner idle")
-		return noteRunner(ctx, q, fx, id, rec)
+		if rec.Status != after.Status || rec.Busy != after.Busy || rec.CurrentJobID != after.CurrentJobID {
+			fx.runnerChanged(after.Runner)
+		}
 	}
 	return nil
 }
@@ -226,23 +243,20 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 // running: GitHub sends the run's in_progress (no runner) before the job's
 // in_progress (with the runner), so the transition to running usually
 // happened without a name. A job that ended keeps the name it ended with.
-func (h *WorkflowJob) recordRunnerName(ctx context.Context, q *store.Q, fx *effects, jobID int64, name string) error {
-	if name == "" {
+func (h *WorkflowJob) recordRunnerName(ctx context.Context, q *store.Q, fx *effects, j core.Job, name string) error {
+	// j is the job as this delivery left it (advance returns it), so the
+	// usual case, a transition to running that already named the runner,
+	// needs no read.
+	if name == "" || j.Status.Terminal() || j.RunnerName == name {
 		return nil
 	}
-	j, err := q.GetJob(ctx, jobID)
-	if err != nil {
-		return err
-	}
-	if j.Status.Terminal() || j.RunnerName == name {
-		return nil
-	}
-	if err := q.SetJobRunnerName(ctx, jobID, name); errors.Is(err, store.ErrConflict) {
+	if err := q.SetJobRunnerName(ctx, j.ID, name); errors.Is(err, store.ErrConflict) {
 		return nil // ended meanwhile
 	} else if err != nil {
 		return err
 	}
-	if j, err = q.GetJob(ctx, jobID); err != nil {
+	j, err := q.GetJob(ctx, j.ID)
+	if err != nil {
 		return err
 	}
 	fx.jobs = append(fx.jobs, j)
@@ -252,26 +266,26 @@ func (h *WorkflowJob) recordRunnerName(ctx context.Context, q *store.Q, fx *effe
 // advance moves our job towards to, tolerating news we already had: a job
 // already there or past it is left alone, and a lost race (the dispatcher
 // moved it meanwhile) is read again.
-func (b *base) advance(ctx context.Context, q *store.Q, fx *effects, job core.Job, to core.JobStatus, req store.TransitionRequest, log zerolog.Logger) error {
+func (b *base) advance(ctx context.Context, q *store.Q, fx *effects, job core.Job, to core.JobStatus, req store.TransitionRequest, log zerolog.Logger) (core.Job, error) {
 	for range 3 {
 		if core.CheckTransition(job.Status, to) != nil {
-			return nil
+			return job, nil
 		}
 		req.JobID, req.From, req.To = job.ID, job.Status, to
 		j, err := q.Transition(ctx, req)
 		if err == nil {
 			log.Info().Str("from", string(req.From)).Str("to", string(to)).Int64("run", j.RunID).Msg("job advanced")
 			fx.jobs = append(fx.jobs, j)
-			return nil
+			return j, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
-			return err
+			return core.Job{}, err
 		}
 		if job, err = q.GetJob(ctx, job.ID); err != nil {
-			return err
+			return core.Job{}, err
 		}
 	}
-	return fmt.Errorf("advance job %d to %s: %w", job.ID, to, store.ErrConflict)
+	return core.Job{}, fmt.Errorf("advance job %d to %s: %w", job.ID, to, store.ErrConflict)
 }
 
 var _ githubapp.EventHandler = (*WorkflowJob)(nil)

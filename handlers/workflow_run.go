@@ -108,15 +108,20 @@ func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev 
 	case "completed":
 		return h.finish(ctx, q, fx, fin, job, run, log)
 	case "in_progress":
+		if core.CheckTransition(job.Status, core.StatusRunning) != nil {
+			return nil, nil // already running or ended: no need to look for the runner
+		}
 		// GitHub sends this before the job's own in_progress, which names
 		// the runner; use the name if the job's event came first.
 		runner, err := runnerOfRun(ctx, q, run.GetID())
 		if err != nil {
 			return nil, err
 		}
-		return nil, h.advance(ctx, q, fx, job, core.StatusRunning, store.TransitionRequest{RunnerName: runner}, log)
+		_, err = h.advance(ctx, q, fx, job, core.StatusRunning, store.TransitionRequest{RunnerName: runner}, log)
+		return nil, err
 	default: // requested, queued, pending, waiting
-		return nil, h.advance(ctx, q, fx, job, core.StatusTriggered, store.TransitionRequest{}, log)
+		_, err := h.advance(ctx, q, fx, job, core.StatusTriggered, store.TransitionRequest{}, log)
+		return nil, err
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -98,24 +99,72 @@ func (r githubJobRow) job() (GitHubJob, error) {
 // final. Fields an event leaves empty (labels, runner, our job id) keep what
 // an earlier event told us.
 func (q *Q) ApplyGitHubJob(ctx context.Context, j GitHubJob) (applied bool, err error) {
+	query, args, err := q.applyGitHubJobSQL(j, "?")
+	if err != nil {
+		return false, err
+	}
+	res, err := q.x.ExecContext(ctx, q.rebind(query), args...)
+	if err != nil {
+		return false, fmt.Errorf("apply github job %d (%s): %w", j.ID, j.Status, err)
+	}
+	n, err := rtAffected(res, "apply github job")
+	return n == 1, err
+}
+
+// ApplyGitHubJobOfRun is ApplyGitHubJob for a workflow_job delivery: in the
+// same statement it links the GitHub job to our job whose dispatch created
+// its run (when j.JobID is 0) and returns that job's id, 0 when the run is
+// not ours. A delivery used to look its job up by run id first; folding the
+// lookup into the upsert saves a round trip on every delivery. jobID is only
+// known when applied is true; a stale event needs no job.
+func (q *Q) ApplyGitHubJobOfRun(ctx context.Context, j GitHubJob) (jobID int64, applied bool, err error) {
+	query, args, err := q.applyGitHubJobSQL(j, "COALESCE(?, (SELECT id FROM jobs WHERE run_id = ?))")
+	if err != nil {
+		return 0, false, err
+	}
+	// The job is read from jobs, as FindJobByRunID would, not from the
+	// stored link: the jobs table is the truth about which run is ours.
+	args = append(args, j.RunID)
+	var id int64
+	err = q.x.GetContext(ctx, &id, q.rebind(query+` RETURNING COALESCE((SELECT id FROM jobs WHERE run_id = ?), 0)`), args...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, false, nil // the DO UPDATE's WHERE refused a stale event
+	case err != nil:
+		return 0, false, fmt.Errorf("apply github job %d (%s) of run %d: %w", j.ID, j.Status, j.RunID, err)
+	}
+	return id, true, nil
+}
+
+// applyGitHubJobSQL validates j and builds the monotonic upsert, with "?"
+// placeholders for the caller to rebind. jobIDExpr
+// is the SQL for the inserted job_id: "?" for j.JobID, or an expression that
+// also looks our job up by run id (its second "?" is the run id).
+func (q *Q) applyGitHubJobSQL(j GitHubJob, jobIDExpr string) (string, []any, error) {
 	rank, ok := j.Status.Rank()
 	switch {
 	case !ok:
-		return false, fmt.Errorf("apply github job %d: unknown status %q: %w", j.ID, j.Status, ErrInvalid)
+		return "", nil, fmt.Errorf("apply github job %d: unknown status %q: %w", j.ID, j.Status, ErrInvalid)
 	case j.ID <= 0 || j.RunID <= 0:
-		return false, fmt.Errorf("apply github job %d of run %d: ids must be positive: %w", j.ID, j.RunID, ErrInvalid)
+		return "", nil, fmt.Errorf("apply github job %d of run %d: ids must be positive: %w", j.ID, j.RunID, ErrInvalid)
 	case !strings.Contains(j.Repo, "/"):
-		return false, fmt.Errorf("apply github job %d: repo %q is not owner/name: %w", j.ID, j.Repo, ErrInvalid)
+		return "", nil, fmt.Errorf("apply github job %d: repo %q is not owner/name: %w", j.ID, j.Repo, ErrInvalid)
 	}
 	if j.RunAttempt <= 0 {
 		j.RunAttempt = 1
 	}
 	labels, err := rtEncodeLabels(j.Labels)
 	if err != nil {
-		return false, fmt.Errorf("apply github job %d: %w", j.ID, err)
+		return "", nil, fmt.Errorf("apply github job %d: %w", j.ID, err)
 	}
-	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO github_jobs (`+githubJobColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	args := []any{j.ID, j.RunID, j.RunAttempt, j.Repo, j.WorkflowName, labels, string(j.Status), rank,
+		j.Conclusion, rtNullID(j.RunnerID), j.RunnerName, j.HeadBranch, rtNullID(j.JobID)}
+	if strings.Count(jobIDExpr, "?") == 2 {
+		args = append(args, j.RunID)
+	}
+	args = append(args, q.rtNow())
+	return `INSERT INTO github_jobs (` + githubJobColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ` + jobIDExpr + `, ?)
 		ON CONFLICT (id) DO UPDATE SET
 			run_id = excluded.run_id,
 			run_attempt = excluded.run_attempt,
@@ -131,14 +180,7 @@ func (q *Q) ApplyGitHubJob(ctx context.Context, j GitHubJob) (applied bool, err 
 			job_id = COALESCE(excluded.job_id, github_jobs.job_id),
 			updated_at = excluded.updated_at
 		WHERE github_jobs.status_rank < excluded.status_rank
-			OR (github_jobs.status_rank = excluded.status_rank AND excluded.status_rank < 2)`),
-		j.ID, j.RunID, j.RunAttempt, j.Repo, j.WorkflowName, labels, string(j.Status), rank,
-		j.Conclusion, rtNullID(j.RunnerID), j.RunnerName, j.HeadBranch, rtNullID(j.JobID), q.rtNow())
-	if err != nil {
-		return false, fmt.Errorf("apply github job %d (%s): %w", j.ID, j.Status, err)
-	}
-	n, err := rtAffected(res, "apply github job")
-	return n == 1, err
+			OR (github_jobs.status_rank = excluded.status_rank AND excluded.status_rank < 2)`, args, nil
 }
 
 // GetGitHubJob returns the stored state of one GitHub workflow job.

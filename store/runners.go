@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -156,20 +157,74 @@ func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (ap
 	return false, nil
 }
 
+// StartRunnerJob is MarkRunnerBusy for a workflow_job delivery: it returns
+// the runner as stored afterwards and whether its status, busy flag or
+// current job changed (what listeners are told about), in one statement when
+// something changes, which is the usual case, instead of a read before and
+// after. Nothing changing (a repeated in_progress) or a refusal (the job is
+// already completed) falls back to MarkRunnerBusy and a read. An unknown
+// runner is ErrNotFound; record it with UpsertRunnerSeen first.
+func (q *Q) StartRunnerJob(ctx context.Context, runnerID, githubJobID int64) (r RunnerRecord, changed bool, err error) {
+	if githubJobID <= 0 {
+		return RunnerRecord{}, false, fmt.Errorf("mark runner %d busy: invalid job id %d: %w", runnerID, githubJobID, ErrInvalid)
+	}
+	now := q.rtNow()
+	// The change test is in the WHERE clause, so on PostgreSQL a concurrent
+	// update of the row is waited for and the test re-evaluated against it:
+	// "changed" compares with the version this update really replaced.
+	r, err = q.updateRunnerReturning(ctx, `busy = TRUE, status = 'online', current_job_id = ?, updated_at = ?, seen_at = ?`,
+		`(busy = FALSE OR status <> 'online' OR current_job_id IS NULL OR current_job_id <> ?)
+		AND NOT EXISTS (SELECT 1 FROM github_jobs WHERE github_jobs.id = ? AND github_jobs.status = 'completed')`,
+		githubJobID, now, now, runnerID, githubJobID, githubJobID)
+	switch {
+	case err == nil:
+		return r, true, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return RunnerRecord{}, false, fmt.Errorf("mark runner %d busy with job %d: %w", runnerID, githubJobID, err)
+	}
+	if _, err := q.MarkRunnerBusy(ctx, runnerID, githubJobID); err != nil {
+		return RunnerRecord{}, false, err
+	}
+	r, err = q.GetRunner(ctx, runnerID)
+	return r, false, err
+}
+
 // MarkRunnerIdleIfJob frees a runner only if the job it is busy with is this
 // one. Webhooks arrive out of order: a late completed event for an older job
 // must not free a runner that has since started a newer one. freed is false
 // when the runner is unknown or busy with another job.
 func (q *Q) MarkRunnerIdleIfJob(ctx context.Context, runnerID, githubJobID int64) (freed bool, err error) {
+	_, freed, err = q.FreeRunnerOfJob(ctx, runnerID, githubJobID)
+	return freed, err
+}
+
+// FreeRunnerOfJob is MarkRunnerIdleIfJob returning the runner as stored
+// after it was freed (the zero record when it was not), so a delivery need
+// not read it again to announce the change.
+func (q *Q) FreeRunnerOfJob(ctx context.Context, runnerID, githubJobID int64) (r RunnerRecord, freed bool, err error) {
 	now := q.rtNow()
-	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
-		SET busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?
-		WHERE id = ? AND current_job_id = ?`), now, now, runnerID, githubJobID)
-	if err != nil {
-		return false, fmt.Errorf("free runner %d after job %d: %w", runnerID, githubJobID, err)
+	r, err = q.updateRunnerReturning(ctx, `busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?`,
+		`current_job_id = ?`, now, now, runnerID, githubJobID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return RunnerRecord{}, false, nil
+	case err != nil:
+		return RunnerRecord{}, false, fmt.Errorf("free runner %d after job %d: %w", runnerID, githubJobID, err)
 	}
-	n, err := rtAffected(res, "free runner")
-	return n == 1, err
+	return r, true, nil
+}
+
+// updateRunnerReturning runs "UPDATE runners SET <set> WHERE id = ? AND
+// <where> RETURNING" the whole row; args are the set's, the id, then the
+// where's. No matching row is sql.ErrNoRows.
+func (q *Q) updateRunnerReturning(ctx context.Context, set, where string, args ...any) (RunnerRecord, error) {
+	var row runnerRow
+	err := q.x.GetContext(ctx, &row, q.rebind(`UPDATE runners SET `+set+` WHERE id = ? AND `+where+
+		` RETURNING `+runnerColumns), args...)
+	if err != nil {
+		return RunnerRecord{}, err
+	}
+	return row.record()
 }
 
 // GetRunner returns one runner.
