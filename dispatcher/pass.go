@@ -75,9 +75,6 @@ func (d *Dispatcher) claim(ctx context.Context) ([]core.Job, time.Time, PassRepo
 			continue
 		}
 		rep.Slots += a.Slots
-		if a.Slots >= pendingCountCap {
-			d.Wake("more pending jobs than one pass counts")
-		}
 		jobs, err := d.queue.Claim(ctx, a.GroupID, a.Slots)
 		if err != nil {
 			// One group's failure must not starve the others.
@@ -131,25 +128,29 @@ func (d *Dispatcher) dispatchClaimed(ctx context.Context, claimed []core.Job, wo
 	return rep, nil
 }
 
-// snapshot reads what core.Capacity needs. It stops early when no group
-// could take a job (all paused, or nothing dispatchable queued): a wake-up
-// of such a world — an enqueue into a paused group, a webhook about a busy
-// fleet with an empty queue — then costs two small reads instead of reading
-// every active job and runner. The remaining reads are ordered so that a
-// change racing the snapshot can only make it cautious: jobs are read
-// before runners, so a run that starts meanwhile shows up twice (as an
-// in-flight job and as a busy runner) rather than not at all (a running job
-// and an idle runner), which could send one job too many.
+// snapshot reads what core.Capacity needs. It stops as soon as no job can
+// go out: when no group may dispatch (all paused), when no runner is idle,
+// or when the groups that may dispatch have nothing dispatchable. Pending
+// jobs are counted last and only up to the number of idle runners (no pass
+// can use more), through an index, so a deep queue costs a wake-up no more
+// than a short one. The reads are ordered so that a change racing the
+// snapshot can only make it cautious: jobs are read before runners, so a
+// run that starts meanwhile shows up twice (as an in-flight job and as a
+// busy runner) rather than not at all (a running job and an idle runner),
+// which could send one job too many. A job enqueued after the runners were
+// read is simply counted; the claim takes only what is still pending.
 func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	groups, err := d.store.ListGroups(ctx)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
 	}
-	pending, err := d.dispatchable(ctx, groups)
-	if err != nil {
-		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
+	var open []string
+	for _, g := range groups {
+		if g.Enabled && !g.Paused && len(g.RunnerLabels) > 0 {
+			open = append(open, g.ID)
+		}
 	}
-	if len(pending) == 0 {
+	if len(open) == 0 {
 		return core.CapacityInput{}, nil
 	}
 	active, err := d.store.ActiveJobs(ctx)
@@ -163,6 +164,22 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	runners, err := d.store.OnlineRunners(ctx)
 	if err != nil {
 		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
+	}
+	idle := 0
+	for _, r := range runners {
+		if r.Idle() {
+			idle++
+		}
+	}
+	if idle == 0 {
+		return core.CapacityInput{}, nil
+	}
+	pending, err := d.store.DispatchableCounts(ctx, open, idle)
+	if err != nil {
+		return core.CapacityInput{}, fmt.Errorf("snapshot: %w", err)
+	}
+	if !slices.ContainsFunc(open, func(id string) bool { return pending[id] > 0 }) {
+		return core.CapacityInput{}, nil
 	}
 	runningJobs := 0
 	for _, j := range active {
@@ -226,39 +243,6 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	}
 	return in, nil
 }
-
-// dispatchable counts the dispatchable pending jobs of the groups that may
-// dispatch (enabled, not paused, with runner labels), at most
-// pendingCountCap each, leaving out groups with none. Counting only those
-// groups, through an index and with a cap, keeps a deep or paused queue out
-// of every wake-up's cost.
-func (d *Dispatcher) dispatchable(ctx context.Context, groups []core.Group) (map[string]int, error) {
-	var ids []string
-	for _, g := range groups {
-		if g.Enabled && !g.Paused && len(g.RunnerLabels) > 0 {
-			ids = append(ids, g.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	counts, err := d.store.DispatchableCounts(ctx, ids, pendingCountCap)
-	if err != nil {
-		return nil, err
-	}
-	for id, n := range counts {
-		if n <= 0 {
-			delete(counts, id)
-		}
-	}
-	return counts, nil
-}
-
-// pendingCountCap bounds the pending jobs one pass counts per group, and so
-// the jobs one pass may claim for it. A pass that uses them all wakes the
-// next one at once (see claim), so a fleet with more idle runners than this
-// is filled in a few passes.
-const pendingCountCap = 1000
 
 // jobsHoldingRunners is holdingJobs for the reconciler's full records.
 func (d *Dispatcher) jobsHoldingRunners(ctx context.Context, runners []store.RunnerRecord, active []core.Job) (map[int64]bool, error) {
