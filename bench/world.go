@@ -85,6 +85,9 @@ func newWorld(o worldOptions) (*world, error) {
 	sim, err := ghsim.New(ghsim.Options{
 		Seed: o.Seed, Speed: o.Speed, WebhookSecret: hookSecret, PickupDelay: o.PickupDelay,
 		TokenTTL: time.Duration(float64(time.Hour) * max(o.Speed, 1)), Logger: zerolog.Nop(),
+		// GitHub's 5,000 requests an hour per credential, per simulated hour:
+		// at Speed 15 a wall hour holds 15 of them.
+		RateLimit: int(5000 * max(o.Speed, 1)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)

@@ -259,18 +259,8 @@ func TestFailedDeliveriesRedeliveredOnce(t *testing.T) {
 		e := newEnv(t, s, envOptions{runners: 1, jobDuration: 20 * time.Millisecond})
 		e.failHooks.Store(true)
 		d := e.dispatcher(func(o *Options) { o.RedeliverWindow = time.Hour })
-		e.reconcileRunners(d)
-		j := e.enqueue(tmplPlain)
-		e.pass(d)
-		e.waitFor("the run to complete", 5*time.Second, func() bool {
-			r, _ := e.sim.GetRun(e.job(j.ID).RunID)
-			return r.Status == ghsim.StatusCompleted
-		})
-		if err := e.sim.WaitIdle(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		failed := len(e.sim.Deliveries())
-		if e.job(j.ID).Status.Terminal() {
+		j, failed := runWithFailedDeliveries(t, e, d, 0)
+		if e.job(j).Status.Terminal() {
 			t.Fatal("job ended although every webhook failed")
 		}
 		e.failHooks.Store(false)
@@ -285,7 +275,7 @@ func TestFailedDeliveriesRedeliveredOnce(t *testing.T) {
 		if n := e.sim.CountRequests("POST", "/attempts"); n != failed {
 			t.Fatalf("%d redelivery requests for %d failed deliveries over two sweeps, want one each", n, failed)
 		}
-		if got := e.job(j.ID); got.Status != core.StatusCompleted {
+		if got := e.job(j); got.Status != core.StatusCompleted {
 			t.Fatalf("job = %s after redelivery, want completed", got.Status)
 		}
 	})
@@ -353,20 +343,7 @@ func TestRedeliveryIsCappedPerScan(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), envOptions{runners: 1, jobDuration: 20 * time.Millisecond})
 	e.failHooks.Store(true)
 	d := e.dispatcher(func(o *Options) { o.RedeliverWindow = time.Hour; o.MaxRedeliveries = 3 })
-	e.reconcileRunners(d)
-	j := e.enqueue(tmplPlain)
-	e.pass(d)
-	e.waitFor("the run to complete", 5*time.Second, func() bool {
-		r, _ := e.sim.GetRun(e.job(j.ID).RunID)
-		return r.Status == ghsim.StatusCompleted
-	})
-	if err := e.sim.WaitIdle(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	failed := len(e.sim.Deliveries())
-	if failed <= 3 {
-		t.Fatalf("only %d failed deliveries; the test needs more than the cap", failed)
-	}
+	_, failed := runWithFailedDeliveries(t, e, d, 3)
 	e.failHooks.Store(false)
 	sweep := func() int {
 		if err := d.ReconcileNow(context.Background()); err != nil {
@@ -384,4 +361,26 @@ func TestRedeliveryIsCappedPerScan(t *testing.T) {
 	if n := sweep(); n != want {
 		t.Fatalf("after two scans %d redeliveries, want %d", n, want)
 	}
+}
+
+// runWithFailedDeliveries runs one job while every webhook delivery fails
+// (e.failHooks must be set) and returns the job and how many deliveries
+// failed, which must exceed atLeast (the tests' redelivery cap).
+func runWithFailedDeliveries(t *testing.T, e *env, d *Dispatcher, atLeast int) (jobID int64, failed int) {
+	t.Helper()
+	e.reconcileRunners(d)
+	j := e.enqueue(tmplPlain)
+	e.pass(d)
+	e.waitFor("the run to complete", 5*time.Second, func() bool {
+		r, _ := e.sim.GetRun(e.job(j.ID).RunID)
+		return r.Status == ghsim.StatusCompleted
+	})
+	if err := e.sim.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	failed = len(e.sim.Deliveries())
+	if failed <= atLeast {
+		t.Fatalf("only %d failed deliveries; the test needs more than the cap", failed)
+	}
+	return j.ID, failed
 }

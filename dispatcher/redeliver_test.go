@@ -177,20 +177,7 @@ func TestRescanReadsOnlyWhatIsNew(t *testing.T) {
 	clock := newTestClock()
 	d := e.dispatcher(func(o *Options) { o.RedeliverWindow = time.Hour; o.MaxRedeliveries = 2; o.Now = clock.Now })
 	e.failHooks.Store(true)
-	e.reconcileRunners(d)
-	j := e.enqueue(tmplPlain)
-	e.pass(d)
-	e.waitFor("the run to complete", 5*time.Second, func() bool {
-		r, _ := e.sim.GetRun(e.job(j.ID).RunID)
-		return r.Status == ghsim.StatusCompleted
-	})
-	if err := e.sim.WaitIdle(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	failed := len(e.sim.Deliveries())
-	if failed <= 2 {
-		t.Fatalf("only %d failed deliveries; the test needs more than the cap", failed)
-	}
+	_, failed := runWithFailedDeliveries(t, e, d, 2)
 	e.failHooks.Store(false)
 	attempts := func() int { return e.sim.CountRequests(http.MethodPost, "/attempts") }
 	for sent := 0; sent < failed; {

@@ -130,7 +130,8 @@ func (s *Sim) requestID() string {
 }
 
 // rateHeaders sends GitHub's primary rate-limit headers, counted per
-// credential. Unauthenticated callers get GitHub's 60/hour.
+// credential in windows of a wall-clock hour that start afresh at the
+// announced reset. Unauthenticated callers get GitHub's 60/hour.
 func (c *call) rateHeaders() {
 	if c.rec.header.Get("X-RateLimit-Limit") != "" {
 		return
@@ -138,17 +139,22 @@ func (c *call) rateHeaders() {
 	key, limit := "ip:"+c.r.RemoteAddr, 60
 	switch {
 	case c.ins != nil:
-		key, limit = fmt.Sprintf("installation:%d", c.ins.ID), 5000
+		key, limit = fmt.Sprintf("installation:%d", c.ins.ID), c.s.opts.RateLimit
 	case c.tok != nil:
-		key, limit = "user:"+c.tok.User, 5000
+		key, limit = "user:"+c.tok.User, c.s.opts.RateLimit
 	case c.app != nil:
-		key, limit = fmt.Sprintf("app:%d", c.app.ID), 5000
+		key, limit = fmt.Sprintf("app:%d", c.app.ID), c.s.opts.RateLimit
 	}
+	window := time.Now().Truncate(time.Hour)
 	c.s.mu.Lock()
+	if !c.s.rateWindow.Equal(window) {
+		c.s.rateWindow = window
+		clear(c.s.rateUsed)
+	}
 	c.s.rateUsed[key]++
 	used := c.s.rateUsed[key]
 	c.s.mu.Unlock()
-	reset := time.Now().Truncate(time.Hour).Add(time.Hour).Unix()
+	reset := window.Add(time.Hour).Unix()
 	h := c.rec.header
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-used, 0)))

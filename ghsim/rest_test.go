@@ -213,6 +213,30 @@ func TestPagingAndHeaders(t *testing.T) {
 	})
 }
 
+// A world faster than real time is given a budget to match, and each hour
+// starts with the whole budget again, as GitHub's X-RateLimit-Reset says.
+func TestRateLimitWindow(t *testing.T) {
+	w := newTestWorld(t, Options{RateLimit: 75000})
+	tok := w.token(t, w.ins)
+	get := func() (used, remaining int, limit string) {
+		r, _ := doReq(t, "GET", w.sim.APIURL()+"repos/acme/infra/actions/runners", tok, nil)
+		used, _ = strconv.Atoi(r.Header.Get("X-RateLimit-Used"))
+		remaining, _ = strconv.Atoi(r.Header.Get("X-RateLimit-Remaining"))
+		return used, remaining, r.Header.Get("X-RateLimit-Limit")
+	}
+	used, remaining, limit := get()
+	if limit != "75000" || used+remaining != 75000 {
+		t.Fatalf("limit %s, used %d, remaining %d; want the configured 75000", limit, used, remaining)
+	}
+	// As if the hour had turned since.
+	w.sim.mu.Lock()
+	w.sim.rateWindow = w.sim.rateWindow.Add(-time.Hour)
+	w.sim.mu.Unlock()
+	if used, _, _ := get(); used != 1 {
+		t.Fatalf("first request of a new hour counts %d, want 1", used)
+	}
+}
+
 func TestAppEndpoints(t *testing.T) {
 	w := newTestWorld(t, Options{})
 	jwt := w.appJWT(t)

@@ -59,6 +59,12 @@ type Options struct {
 	CancelDelay time.Duration
 	// TokenTTL is the installation token lifetime (simulated); default 1h.
 	TokenTTL time.Duration
+	// RateLimit is the primary rate limit of an installation, user or App
+	// per wall-clock hour, as X-RateLimit-* headers announce it (clients
+	// such as go-github then refuse to send more until the reset); default
+	// GitHub's 5,000. A world running faster than real time packs Speed
+	// hours of requests into one: give it Speed × 5,000.
+	RateLimit int
 
 	Logger zerolog.Logger
 }
@@ -95,6 +101,7 @@ type Sim struct {
 	oauthCodes    map[string]string
 	oauthUser     string
 	rateUsed      map[string]int
+	rateWindow    time.Time // the hour rateUsed counts
 
 	faults     Faults
 	deliveries []*Delivery
@@ -131,6 +138,9 @@ func New(opts Options) (*Sim, error) {
 	}
 	if opts.CancelDelay <= 0 {
 		opts.CancelDelay = 3 * time.Second
+	}
+	if opts.RateLimit <= 0 {
+		opts.RateLimit = 5000
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = time.Hour

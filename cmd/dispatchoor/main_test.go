@@ -173,50 +173,77 @@ func freePort(t *testing.T) string {
 }
 
 func TestServerServesHealthAndStopsOnSignal(t *testing.T) {
-	// No App in the config: the server starts in setup mode, which needs
-	// the key that will seal the App's credentials.
-	t.Setenv("DISPATCHOOR_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	dir := t.TempDir()
 	addr := freePort(t)
-	cfg := writeFile(t, dir, "c.yml", validConfig(dir, addr))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	// The server logs from many goroutines; the real stderr is an *os.File,
-	// safe for that, a bytes.Buffer is not.
-	errOut := &lockedBuffer{}
-	go func() {
-		done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, errOut)
-	}()
+	srv := startTestServer(t, writeFile(t, dir, "c.yml", validConfig(dir, addr)), addr)
+	if code := srv.health(); code != http.StatusOK {
+		t.Fatalf("health: %d", code)
+	}
+	srv.stop()
+}
 
+// testServer is `dispatchoor server` running in this process.
+type testServer struct {
+	t      *testing.T
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	// errOut is what it logged. The server logs from many goroutines; the
+	// real stderr is an *os.File, safe for that, a bytes.Buffer is not.
+	errOut *lockedBuffer
+}
+
+// startTestServer runs the server with the config file and waits until it
+// answers on addr. No App in the config starts it in setup mode, which
+// needs the key that will seal the App's credentials.
+func startTestServer(t *testing.T, cfg, addr string) *testServer {
+	t.Helper()
+	t.Setenv("DISPATCHOOR_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := &testServer{t: t, addr: addr, cancel: cancel, done: make(chan error, 1), errOut: &lockedBuffer{}}
+	go func() {
+		s.done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, s.errOut)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/health")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("health: %s", resp.Status)
-			}
-			break
+			return s
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("server stopped before answering: %v\n%s", err, errOut.String())
+		case err := <-s.done:
+			t.Fatalf("server stopped before answering: %v\n%s", err, s.errOut.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server never answered: %v\n%s", err, errOut.String())
+			t.Fatalf("server never answered: %v\n%s", err, s.errOut.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
+}
+
+func (s *testServer) health() int {
+	resp, err := http.Get("http://" + s.addr + "/health")
+	if err != nil {
+		s.t.Fatalf("health: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// stop cancels the server's context and waits for it to return cleanly.
+func (s *testServer) stop() {
+	s.t.Helper()
+	s.cancel()
 	select {
-	case err := <-done:
+	case err := <-s.done:
 		if err != nil {
-			t.Fatalf("server returned %v", err)
+			s.t.Fatalf("server returned %v", err)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("server did not stop after its context was cancelled")
+		s.t.Fatal("server did not stop after its context was cancelled")
 	}
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -27,35 +25,10 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestServerServesPprofOnItsOwnAddressOnly(t *testing.T) {
-	t.Setenv("DISPATCHOOR_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	dir := t.TempDir()
 	addr, paddr := freePort(t), freePort(t)
 	text := strings.Replace(validConfig(dir, addr), "server:\n", "server:\n  pprof_listen: \""+paddr+"\"\n", 1)
-	cfg := writeFile(t, dir, "c.yml", text)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	errOut := &lockedBuffer{}
-	go func() {
-		done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, errOut)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("server stopped before answering: %v\n%s", err, errOut.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server never answered: %v\n%s", err, errOut.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	srv := startTestServer(t, writeFile(t, dir, "c.yml", text), addr)
 
 	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline", "/debug/pprof/symbol"} {
 		t.Run("pprof address serves "+path, func(t *testing.T) {
@@ -90,19 +63,11 @@ func TestServerServesPprofOnItsOwnAddressOnly(t *testing.T) {
 			}
 		}
 	})
-	if !strings.Contains(errOut.String(), `"component":"pprof"`) {
-		t.Fatalf("no pprof log line:\n%s", errOut.String())
+	if !strings.Contains(srv.errOut.String(), `"component":"pprof"`) {
+		t.Fatalf("no pprof log line:\n%s", srv.errOut.String())
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("server returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not stop")
-	}
+	srv.stop()
 	if c, err := net.DialTimeout("tcp", paddr, time.Second); err == nil {
 		c.Close()
 		t.Fatalf("pprof port %s still open after the server stopped", paddr)
