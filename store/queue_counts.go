@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/ethpandaops/dispatchoor/core"
 )
@@ -39,6 +40,27 @@ func (q *Q) QueueCounts(ctx context.Context) ([]QueueCount, error) {
 	return out, nil
 }
 
+// countBatch is how many groups one DispatchableCounts statement counts.
+const countBatch = 50
+
+// dispatchableCountSQL counts one group. The literals match the partial
+// index jobs_dispatchable (00004): neither database uses a partial index
+// whose predicate depends on a bound parameter. Jobs with and without
+// dispatch_after are counted apart because each is then one contiguous
+// index range, so LIMIT stops after at most limit entries even when
+// thousands of paused or backing-off jobs sit at the front of the queue.
+// The ORDER BY is the index's own order: without it PostgreSQL may estimate
+// that a sequential scan finds limit rows sooner, and walk the whole table
+// when they happen to sit at its end.
+const dispatchableCountSQL = `
+	SELECT CAST(? AS TEXT) AS group_id,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM jobs
+			WHERE group_id = ? AND status = 'pending' AND paused = FALSE AND dispatch_after IS NULL
+			ORDER BY group_id, dispatch_after LIMIT ?) r) AS ready,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM jobs
+			WHERE group_id = ? AND status = 'pending' AND paused = FALSE AND dispatch_after <= ?
+			ORDER BY group_id, dispatch_after LIMIT ?) d) AS due`
+
 // DispatchableCounts returns, for each of groupIDs, how many of its pending
 // jobs the dispatcher could take now (not paused, not backing off: the
 // predicate of QueueCount.Dispatchable), counting at most limit per group.
@@ -57,36 +79,35 @@ func (q *Q) DispatchableCounts(ctx context.Context, groupIDs []string, limit int
 		return out, nil
 	}
 	now := q.clock()
+	var uniq []string
 	for _, g := range groupIDs {
-		if _, done := out[g]; done {
-			continue
+		if _, seen := out[g]; !seen {
+			out[g] = 0
+			uniq = append(uniq, g)
 		}
-		// The literals match the partial index jobs_dispatchable (00004):
-		// neither database uses a partial index whose predicate depends on a
-		// bound parameter. Jobs with and without dispatch_after are counted
-		// apart because each is then one contiguous index range, so LIMIT
-		// stops after at most limit entries even when thousands of paused or
-		// backing-off jobs sit at the front of the queue. The ORDER BY is
-		// the index's own order: without it PostgreSQL may estimate that a
-		// sequential scan finds limit rows sooner, and walk the whole table
-		// when they happen to sit at its end.
-		var c struct {
-			Ready int `db:"ready"`
-			Due   int `db:"due"`
+	}
+	// One statement for a batch of groups: the dispatcher asks on every
+	// wake-up, and a fleet of many groups must not cost a round trip each.
+	for len(uniq) > 0 {
+		batch := uniq[:min(len(uniq), countBatch)]
+		uniq = uniq[len(batch):]
+		parts := make([]string, len(batch))
+		args := make([]any, 0, 6*len(batch))
+		for i, g := range batch {
+			parts[i] = dispatchableCountSQL
+			args = append(args, g, g, limit, g, now, limit)
 		}
-		err := q.x.GetContext(ctx, &c, q.rebind(`
-			SELECT
-				(SELECT COUNT(*) FROM (SELECT 1 FROM jobs
-					WHERE group_id = ? AND status = 'pending' AND paused = FALSE AND dispatch_after IS NULL
-					ORDER BY group_id, dispatch_after LIMIT ?) r) AS ready,
-				(SELECT COUNT(*) FROM (SELECT 1 FROM jobs
-					WHERE group_id = ? AND status = 'pending' AND paused = FALSE AND dispatch_after <= ?
-					ORDER BY group_id, dispatch_after LIMIT ?) d) AS due`),
-			g, limit, g, now, limit)
-		if err != nil {
-			return nil, fmt.Errorf("count dispatchable jobs of %s: %w", g, err)
+		var rows []struct {
+			GroupID string `db:"group_id"`
+			Ready   int    `db:"ready"`
+			Due     int    `db:"due"`
 		}
-		out[g] = min(c.Ready+c.Due, limit)
+		if err := q.x.SelectContext(ctx, &rows, q.rebind(strings.Join(parts, " UNION ALL ")), args...); err != nil {
+			return nil, fmt.Errorf("count dispatchable jobs of %d groups: %w", len(batch), err)
+		}
+		for _, r := range rows {
+			out[r.GroupID] = min(r.Ready+r.Due, limit)
+		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ func TestDispatchableCounts(t *testing.T) {
 			{"an unknown group counts zero", []string{"gamma"}, 50, map[string]int{"gamma": 0}},
 			{"an empty list gives an empty map", nil, 50, map[string]int{}},
 			{"a zero limit counts zero", []string{"alpha"}, 0, map[string]int{"alpha": 0}},
+			{"more groups than one statement counts are counted in batches", manyGroups(120, "alpha", "beta"), 50,
+				withZeros(manyGroups(120, "alpha", "beta"), map[string]int{"alpha": 3, "beta": 2})},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				got, err := s.DispatchableCounts(ctx, c.groups, c.limit)
@@ -88,4 +91,25 @@ func TestDispatchableCounts(t *testing.T) {
 			}
 		})
 	})
+}
+
+// manyGroups lists n groups: the given ones among unknown ones.
+func manyGroups(n int, known ...string) []string {
+	out := make([]string, 0, n)
+	for i := range n - len(known) {
+		out = append(out, fmt.Sprintf("unknown-%03d", i))
+		if i == 60 {
+			out = append(out, known...) // in the second batch
+		}
+	}
+	return out
+}
+
+// withZeros is counts with every other group of ids at zero.
+func withZeros(ids []string, counts map[string]int) map[string]int {
+	out := map[string]int{}
+	for _, id := range ids {
+		out[id] = counts[id]
+	}
+	return out
 }
