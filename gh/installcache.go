@@ -60,10 +60,18 @@ func (ic *installCache) get(key string) (Installation, error, bool) {
 	return e.in, e.err, true
 }
 
+// put remembers a lookup. A suspended installation is remembered only as
+// briefly as a missing one: no request is made with its token, so nothing
+// would ever correct the entry, and an owner who lifts the suspension
+// expects dispatching to resume within a minute, not an hour.
 func (ic *installCache) put(key string, in Installation) {
+	ttl := ic.ttl
+	if in.Suspended {
+		ttl = min(ttl, missingInstallationTTL)
+	}
 	ic.mu.Lock()
 	defer ic.mu.Unlock()
-	ic.entries[key] = installEntry{in: in, expires: ic.now().Add(ic.ttl)}
+	ic.entries[key] = installEntry{in: in, expires: ic.now().Add(ttl)}
 }
 
 // putMissing remembers a lookup that found no installation (404) briefly.

@@ -22,17 +22,19 @@ type installWorld struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	now      time.Time
-	owners   map[string]int64
-	deleted  map[int64]bool
-	excluded map[string]bool // "owner/repo" not covered by its owner's installation
-	reqs     []string        // "METHOD path" without the /api/v3 prefix
+	mu        sync.Mutex
+	now       time.Time
+	owners    map[string]int64
+	deleted   map[int64]bool
+	excluded  map[string]bool // "owner/repo" not covered by its owner's installation
+	suspended map[int64]bool
+	reqs      []string // "METHOD path" without the /api/v3 prefix
 }
 
 func newInstallWorld(t *testing.T) (*installWorld, *gh.Client) {
 	w := &installWorld{t: t, now: time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC),
-		owners: map[string]int64{"acme": 7}, deleted: map[int64]bool{}, excluded: map[string]bool{}}
+		owners: map[string]int64{"acme": 7}, deleted: map[int64]bool{}, excluded: map[string]bool{},
+		suspended: map[int64]bool{}}
 	w.srv = httptest.NewServer(http.HandlerFunc(w.serve))
 	t.Cleanup(w.srv.Close)
 	c, err := gh.New(gh.Options{APIURL: w.srv.URL + "/api/v3/", AppID: 1, PrivateKey: testKeyPEM(t),
@@ -88,7 +90,11 @@ func (w *installWorld) serve(rw http.ResponseWriter, r *http.Request) {
 			ghError(rw, http.StatusNotFound, "Not Found", "")
 			return
 		}
-		_ = json.NewEncoder(rw).Encode(map[string]any{"id": id, "account": map[string]any{"login": owner, "type": "Organization"}})
+		in := map[string]any{"id": id, "account": map[string]any{"login": owner, "type": "Organization"}}
+		if w.suspended[id] {
+			in["suspended_at"] = w.now.Add(-time.Hour).Format(time.RFC3339)
+		}
+		_ = json.NewEncoder(rw).Encode(in)
 	}
 	// token returns the installation whose live token authenticated r.
 	token := func() (int64, bool) {
@@ -226,6 +232,21 @@ func TestInstallationCacheCorrectsItself(t *testing.T) {
 		}
 		if a, b := w.count("/repos/acme/app/installation"), w.count("/orgs/acme/installation"); a != 2 || b != 1 {
 			t.Fatalf("repository lookups %d (want 2), owner lookups %d (want 1)", a, b)
+		}
+	})
+	t.Run("a suspended installation is looked up again within a minute", func(t *testing.T) {
+		w, c := newInstallWorld(t)
+		w.set(func(w *installWorld) { w.suspended[7] = true })
+		if in, err := c.InstallationForOwner(ctxT(t), "acme"); err != nil || !in.Suspended {
+			t.Fatalf("got %+v (err %v), want suspended installation 7", in, err)
+		}
+		w.set(func(w *installWorld) { delete(w.suspended, 7) })
+		w.advance(61 * time.Second)
+		if in, err := c.InstallationForOwner(ctxT(t), "acme"); err != nil || in.Suspended {
+			t.Fatalf("a minute after the suspension was lifted: got %+v (err %v), want it active", in, err)
+		}
+		if n := w.count("/orgs/acme/installation"); n != 2 {
+			t.Fatalf("%d lookups, want 2", n)
 		}
 	})
 	t.Run("no installation is cached at most a minute", func(t *testing.T) {
