@@ -158,6 +158,9 @@ func TestExamplesInstallation(t *testing.T) {
 			}
 		}
 		h.post("installation", raw)
+		if n := h.f.forgetCount(); n != 1 {
+			t.Fatalf("installation cache emptied %d times, want once", n)
+		}
 		got, err := h.s.InstallationForOwner(ctx, login)
 		switch ex.Action {
 		case "deleted":
@@ -196,6 +199,9 @@ func TestExamplesInstallationRepositories(t *testing.T) {
 			}
 		}
 		h.post("installation_repositories", raw)
+		if n := h.f.forgetCount(); n != 1 {
+			t.Fatalf("installation cache emptied %d times, want once", n)
+		}
 		assertRepos(t, h, in.ID, names(ex.RepositoriesAdded))
 	})
 }
@@ -205,6 +211,9 @@ func TestExamplesPing(t *testing.T) {
 		r := h.post("ping", raw)
 		if r.Body["event"] != "ping" || h.deliveriesStored() != 1 {
 			t.Fatalf("ping reply %v, %d deliveries recorded", r.Body, h.deliveriesStored())
+		}
+		if n := h.f.forgetCount(); n != 0 {
+			t.Fatalf("a ping emptied the installation cache %d times", n)
 		}
 	})
 }

@@ -61,6 +61,13 @@ type RunnerEvents interface {
 	RunnerChanged(r core.Runner)
 }
 
+// InstallationCache is the GitHub client's memory of which installation
+// serves an owner or repository (*gh.Client implements it). Installation
+// events change the answer, so it is emptied after each one commits.
+type InstallationCache interface {
+	ForgetInstallations()
+}
+
 // Metrics counts what the endpoint did. Delivery outcomes: applied,
 // duplicate, unhandled, invalid_signature, bad_request, failed.
 type Metrics interface {
@@ -82,7 +89,10 @@ type Options struct {
 	Events        JobEvents
 	// Runners hears each runner change once, after the commit.
 	Runners RunnerEvents
-	Metrics Metrics
+	// Installations, optional, is forgotten after installation and
+	// installation_repositories events.
+	Installations InstallationCache
+	Metrics       Metrics
 	// BotLogin returns the login the App acts as ("<slug>[bot]"), the actor
 	// of the runs it dispatches. It is only needed to correlate runs on
 	// GitHub Enterprise Server before 3.20; nil turns correlation off.
@@ -112,6 +122,7 @@ type base struct {
 	reconciler      Reconciler
 	events          JobEvents
 	runners         RunnerEvents
+	installations   InstallationCache
 	metrics         Metrics
 	botLogin        func(ctx context.Context) (string, error)
 	anomalyDelay    time.Duration
@@ -132,7 +143,7 @@ func New(o Options) (http.Handler, error) {
 	}
 	b := &base{
 		store: o.Store, queue: o.Queue, log: o.Logger.With().Str("component", "handlers").Logger(),
-		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, runners: o.Runners, metrics: o.Metrics,
+		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, runners: o.Runners, installations: o.Installations, metrics: o.Metrics,
 		botLogin: o.BotLogin, anomalyDelay: o.AnomalyDelay, relistDelays: o.RelistDelays,
 		correlationSkew: o.CorrelationSkew,
 	}
@@ -147,6 +158,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	if b.runners == nil {
 		b.runners = nopRunners{}
+	}
+	if b.installations == nil {
+		b.installations = nopInstallations{}
 	}
 	if b.metrics == nil {
 		b.metrics = nopMetrics{}
@@ -216,6 +230,8 @@ type effects struct {
 	runners []core.Runner
 	// labelMismatch is (group, template) pairs to count.
 	labelMismatch [][2]string
+	// installations: the App's installations changed.
+	installations bool
 }
 
 type scheduled struct {
@@ -279,6 +295,9 @@ func (b *base) apply(ctx context.Context, delivery, event, action string, fn fun
 }
 
 func (b *base) run(fx effects) {
+	if fx.installations {
+		b.installations.ForgetInstallations()
+	}
 	for _, j := range fx.jobs {
 		b.events.JobChanged(j)
 	}
@@ -317,6 +336,10 @@ func (nopReconciler) ScheduleScope(string, time.Duration) {}
 type nopEvents struct{}
 
 func (nopEvents) JobChanged(core.Job) {}
+
+type nopInstallations struct{}
+
+func (nopInstallations) ForgetInstallations() {}
 
 type nopRunners struct{}
 

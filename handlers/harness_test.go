@@ -39,6 +39,19 @@ type fakes struct {
 	delivered map[string]int // "event/outcome" -> count
 	mismatch  [][2]string
 	runners   []core.Runner
+	forgets   int // installation cache emptied
+}
+
+func (f *fakes) ForgetInstallations() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forgets++
+}
+
+func (f *fakes) forgetCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forgets
 }
 
 func (f *fakes) RunnerChanged(r core.Runner) {
@@ -161,7 +174,7 @@ func newHarness(t testing.TB, s *store.Store) *harness {
 	h.relists = []time.Duration{3 * time.Second, 15 * time.Second}
 	h.h, err = handlers.New(handlers.Options{
 		Store: s, Queue: finisher{h}, Logger: zerolog.Nop(), WebhookSecret: secret,
-		Waker: h.f, Reconciler: h.f, Events: h.f, Runners: h.f, Metrics: h.f,
+		Waker: h.f, Reconciler: h.f, Events: h.f, Runners: h.f, Metrics: h.f, Installations: h.f,
 		BotLogin: func(ctx context.Context) (string, error) {
 			if h.botFn != nil {
 				return h.botFn(ctx)

@@ -35,6 +35,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 	}
 	log := h.logger(ctx, in.GetID()).With().Str("account", in.GetAccount().GetLogin()).Str("action", ev.GetAction()).Logger()
 	_, err := h.apply(ctx, deliveryID, eventType, ev.GetAction(), func(q *store.Q, fx *effects) error {
+		fx.installations = true
 		switch ev.GetAction() {
 		case "deleted":
 			err := q.DeleteInstallation(ctx, in.GetID())
@@ -107,6 +108,7 @@ func (h *InstallationRepositories) Handle(ctx context.Context, eventType, delive
 	log := h.logger(ctx, in.GetID())
 	added, removed := repoRefs(ev.RepositoriesAdded), repoRefs(ev.RepositoriesRemoved)
 	_, err := h.apply(ctx, deliveryID, eventType, ev.GetAction(), func(q *store.Q, fx *effects) error {
+		fx.installations = true
 		// The payload describes the whole installation: store it, so an
 		// installation created while we were down is known from here on.
 		if err := upsertInstallation(ctx, q, in, ev.GetRepositorySelection()); err != nil {

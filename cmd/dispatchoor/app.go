@@ -136,7 +136,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		hooks, err = handlers.New(handlers.Options{
 			Store: a.st, Queue: a.q, Logger: log, WebhookSecret: cfg.GitHub.App.WebhookSecret.Value(),
 			Waker: ev, Reconciler: ev, Events: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
-			Slash: commands, Runners: ev,
+			Slash: commands, Runners: ev, Installations: a.ghc,
 		})
 		if err != nil {
 			return nil, err
