@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/ethpandaops/dispatchoor/core"
@@ -50,10 +51,30 @@ func (s *Server) refreshRunners(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Reconciler == nil {
 		return errUnavailable("runner refresh (no dispatcher)")
 	}
-	if err := s.opts.Reconciler.ReconcileNow(r.Context()); err != nil {
-		return err
-	}
+	err := s.opts.Reconciler.ReconcileNow(r.Context())
 	s.audit(r, principalFrom(r.Context()).Name, "runners_refresh", "", nil)
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "reconcile requested"})
+	if err != nil {
+		// A reconcile goes on past a failing scope or job, so what failed
+		// is usually GitHub (a scope it refuses, a rate limit), and what
+		// did not fail was still applied: 502 with the count, the details
+		// in the log (they may name SQL or tokens' scopes).
+		n := len(splitJoined(err))
+		s.log.Warn().Err(err).Int("errors", n).Msg("runner refresh finished with errors")
+		return &apiError{Status: http.StatusBadGateway, Code: "reconcile_failed",
+			Msg: fmt.Sprintf("the reconcile finished with %d error(s); what succeeded was applied; details are in the server log", n)}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "reconciled"})
 	return nil
+}
+
+// splitJoined unwraps an errors.Join into its parts.
+func splitJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, splitJoined(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }

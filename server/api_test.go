@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/core"
@@ -425,6 +427,37 @@ func TestGroupsRunnersAndPause(t *testing.T) {
 			t.Fatalf("pause audit: %+v %v", audit.Items, err)
 		}
 	})
+}
+
+type fakeReconciler struct{ err error }
+
+func (f fakeReconciler) ReconcileNow(context.Context) error { return f.err }
+
+// A reconcile that goes on past failing parts answers 502 naming how many
+// failed, not an opaque 500; one without failures answers 202.
+func TestRefreshRunnersReportsPartialFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		err      error
+		wantCode int
+		wantText string
+	}{
+		{"a clean reconcile is accepted", nil, 202, `"status":"reconciled"`},
+		{"two failed parts answer 502 with their count", errors.Join(errors.New("scope org:a: 502"), errors.Join(errors.New("job 1: 403"))),
+			502, "finished with 2 error(s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, storetest.SQLite(t), harnessOpts{options: func(o *Options) { o.Reconciler = fakeReconciler{tc.err} }})
+			admin := h.session("admin")
+			rec := h.do(admin, "POST", "/api/v1/runners/refresh", nil)
+			if rec.Code != tc.wantCode || !strings.Contains(rec.Body.String(), tc.wantText) {
+				t.Fatalf("refresh: %d %s, want %d with %q", rec.Code, rec.Body.String(), tc.wantCode, tc.wantText)
+			}
+			if strings.Contains(rec.Body.String(), "org:a") {
+				t.Fatalf("error details leaked to the client: %s", rec.Body.String())
+			}
+		})
+	}
 }
 
 func TestAPIRoutingErrorsAreJSON(t *testing.T) {
