@@ -134,9 +134,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // The driver's statement cache keeps each query prepared on the connection:
 // the store runs the same few dozen statements over and over on its single
 // connection, and preparing each anew took about 40% of the CPU of the
-// in-process ingest benchmark (handlers.BenchmarkWorkflowJobIngest). Cached statements are reset and unbound before reuse,
-// only single statements are cached, and SQLite re-prepares one by itself
-// after a schema change, so behaviour is unchanged.
+// in-process ingest benchmark (handlers.BenchmarkWorkflowJobIngest). Cached
+// statements are reset and unbound before reuse, only single statements are
+// cached, and SQLite re-prepares one by itself after a schema change, so
+// behaviour is unchanged.
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
