@@ -20,10 +20,7 @@ import (
 // small fleet.
 func runReaction(ctx context.Context, e env) (result, error) {
 	r := result{Title: "1. Reaction latency: runner-idle webhook → dispatch request on the wire"}
-	// PostgreSQL gets half the events in full mode: ghsim posts one webhook
-	// at a time and PostgreSQL acknowledges them more slowly, so 10,000
-	// would take a quarter of an hour there.
-	events := map[string]int{"SQLite": 10_000, "PostgreSQL": 5_000}
+	events := map[string]int{"SQLite": 10_000, "PostgreSQL": 10_000}
 	if e.Short {
 		events = map[string]int{"SQLite": 1_000, "PostgreSQL": 1_000}
 	}
