@@ -12,7 +12,7 @@ CACHE     := $(CURDIR)/.cache
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(CACHE)/bin/staticcheck
 UI        := ui
-CORPORA   := internal/conformance/node
+CORPORA   := tools/conformance/node
 
 .PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck \
 	demo migrate fuzz bench bench-full corpora chromium clean help
@@ -95,10 +95,10 @@ fuzz: corpora
 # --- benchmarks ----------------------------------------------------------------
 
 bench:
-	$(GO) run ./bench -scenario all -short
+	$(GO) run ./tools/bench -scenario all -short
 
 bench-full:
-	$(GO) run ./bench -scenario all
+	$(GO) run ./tools/bench -scenario all
 
 clean:
 	rm -rf bin $(CACHE) $(UI)/dist

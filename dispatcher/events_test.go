@@ -12,9 +12,9 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // eventsRecorder records what Options.Runners and Options.Jobs heard.

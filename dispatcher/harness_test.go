@@ -17,9 +17,9 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // The test world: org acme with repo acme/infra, the App installed on it,

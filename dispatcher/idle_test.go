@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // The benchmark target: an idle installation costs at most 15 GitHub

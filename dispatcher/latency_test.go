@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // latencyWorld shapes the world idleToDispatch measures in.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // runGETs counts the reads of one run GitHub received.

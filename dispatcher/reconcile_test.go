@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func TestGHES319RunsCorrelatedByReconcile(t *testing.T) {

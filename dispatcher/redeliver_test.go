@@ -13,9 +13,9 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // testClock is a clock a test moves by hand.

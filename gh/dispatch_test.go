@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func dispatchReq(w *world) gh.DispatchRequest {

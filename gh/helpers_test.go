@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 	"github.com/rs/zerolog"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func TestInstallationLookup(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func TestCommentsReactionsAndPermissions(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func TestPullRequestHead(t *testing.T) {

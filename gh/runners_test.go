@@ -8,7 +8,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 func TestListRunnersFollowsEveryPage(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
-	"github.com/ethpandaops/dispatchoor/internal/conformance"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/conformance"
 )
 
 // The real payloads of @octokit/webhooks-examples go through the endpoint,

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/handlers"
-	"github.com/ethpandaops/dispatchoor/internal/conformance"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/conformance"
 )
 
 var fuzzEvents = []string{"workflow_job", "workflow_run", "installation", "installation_repositories", "ping"}

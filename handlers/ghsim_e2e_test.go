@@ -13,10 +13,10 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/handlers"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // TestSimulatorEndToEnd dispatches a job to ghsim, lets its run engine send

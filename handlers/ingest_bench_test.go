@@ -13,7 +13,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
-// BenchmarkWorkflowJobIngest posts what the ingest benchmark (bench/ingest.go)
+// BenchmarkWorkflowJobIngest posts what the ingest benchmark (tools/bench/ingest.go)
 // posts, in process: workflow_job queued, in_progress and completed of runs
 // that are not ours, on one known runner, from parallel senders. It isolates
 // the endpoint and store from HTTP and the load generator, for profiling:
@@ -32,7 +32,7 @@ func benchIngest(b *testing.B, s *store.Store) {
 	}
 	actions := []string{"queued", "in_progress", "completed"}
 	var next atomic.Int64
-	b.SetParallelism(8) // 16 senders on 2 cores, as bench/ingest.go runs them
+	b.SetParallelism(8) // 16 senders on 2 cores, as tools/bench/ingest.go runs them
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

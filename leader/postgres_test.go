@@ -11,8 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/ethpandaops/dispatchoor/internal/netproxy"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/netproxy"
 )
 
 // takeoverBudget is DESIGN.md §8's promise: another replica leads within

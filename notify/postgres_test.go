@@ -13,8 +13,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/internal/netproxy"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/netproxy"
 )
 
 func newPG(t *testing.T, dsn, id string) *Postgres {

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/secretbox"
 	"github.com/ethpandaops/dispatchoor/setup"
 	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // clock is a settable test clock.

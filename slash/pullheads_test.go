@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/gh"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/slash"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // ghHeads answers gh.PullHead values from a map "owner/repo#n".

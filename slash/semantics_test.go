@@ -10,8 +10,8 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/core"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/slash"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // fakePRs answers pull request heads from a map "owner/repo#n".

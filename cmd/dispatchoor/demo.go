@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/config"
-	"github.com/ethpandaops/dispatchoor/demo"
+	"github.com/ethpandaops/dispatchoor/tools/demo"
 )
 
 // runDemo runs the whole product against the GitHub simulator on SQLite in

@@ -15,7 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/config"
-	"github.com/ethpandaops/dispatchoor/demo"
+	"github.com/ethpandaops/dispatchoor/tools/demo"
 )
 
 // TestWholeProductAgainstTheSimulator runs the app exactly as `server` wires

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // scenario is one chaos run.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // Org is the demo organization.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // settle switches faults off and reconciles until no job of the group is

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // runQueueScale fills one paused group with a deep queue, then gives the

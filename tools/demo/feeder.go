@@ -8,9 +8,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/core"
-	"github.com/ethpandaops/dispatchoor/ghsim"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // Queue is what the feeder needs of the queue service.

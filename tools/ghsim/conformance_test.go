@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/internal/conformance"
+	"github.com/ethpandaops/dispatchoor/tools/conformance"
 )
 
 // driveEverything exercises every REST endpoint and every webhook the

@@ -15,7 +15,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // binary is the dispatchoor executable TestMain builds once.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
 // fleetGroups are four label classes of a 50-runner fleet. Runners carry

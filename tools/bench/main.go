@@ -115,7 +115,7 @@ func run() error {
 		}
 	}
 	if *out != "" && len(results) > 0 {
-		cmdline := "go run ./bench " + strings.Join(os.Args[1:], " ")
+		cmdline := "go run ./tools/bench " + strings.Join(os.Args[1:], " ")
 		if err := writeReport(*out, cmdline, e, results); err != nil {
 			errs = errors.Join(errs, err)
 		}

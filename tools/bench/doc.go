@@ -7,8 +7,8 @@
 // ./cmd/dispatchoor) as a subprocess against an in-process ghsim, so what
 // is measured is what ships: the same wiring, HTTP stack and database.
 //
-//	go run ./bench -scenario all -short   # minutes, for make bench
-//	go run ./bench -scenario all          # the published figures
+//	go run ./tools/bench -scenario all -short   # minutes, for make bench
+//	go run ./tools/bench -scenario all          # the published figures
 //
 // It is a measuring tool, not part of the product: nothing may import it,
 // and it imports only ghsim and the standard library (plus zerolog), never
