@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/dispatcher"
+	"github.com/ethpandaops/dispatchoor/events"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/handlers"
 	"github.com/ethpandaops/dispatchoor/leader"
@@ -38,6 +39,7 @@ type app struct {
 	st    *store.Store
 	lead  *leader.Leader
 	bus   notify.Bus
+	ev    *events.Router
 	m     *metrics.Metrics
 	q     *queue.Service
 	ghc   *gh.Client
@@ -88,11 +90,18 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	}
 
 	a.m = metrics.New()
-	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
 	if a.bus, err = newBus(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	ev := &events{hub: hub, bus: a.bus, log: log.With().Str("component", "events").Logger()}
+	// The router comes first: everything that announces changes takes it,
+	// and everything that reacts subscribes to it once built
+	// (docs/ARCHITECTURE.md, "Event flow").
+	if a.ev, err = events.New(events.Options{Bus: a.bus, Jobs: a.st, Logger: log, Metrics: a.m}); err != nil {
+		return nil, err
+	}
+	ev := a.ev
+	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
+	ev.SubscribeDashboard(hub)
 
 	if !creds.SetupMode() {
 		if a.ghc, err = newGitHub(cfg, log, a.m); err != nil {
@@ -119,7 +128,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		if err != nil {
 			return nil, err
 		}
-		ev.setDispatcher(a.disp)
+		ev.SubscribeWaker(a.disp)
 		var commands handlers.CommentHandler
 		if cfg.SlashCommands.Enabled {
 			a.slash, err = slash.New(slash.Options{
@@ -130,7 +139,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 			if err != nil {
 				return nil, err
 			}
-			ev.setSlash(a.slash)
+			ev.SubscribeJobs(a.slash)
 			commands = a.slash
 		}
 		hooks, err = handlers.New(handlers.Options{
@@ -142,8 +151,6 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 			return nil, err
 		}
 	}
-	a.bus.Subscribe(ev.remote(a.st))
-
 	sopts := server.Options{
 		Logger: log, Store: a.st, Version: buildVersion(), Config: cfg, Queue: a.q, Metrics: a.m,
 		Hub: hub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
@@ -349,6 +356,9 @@ func (a *app) close() {
 	}
 	if a.slash != nil {
 		a.slash.Close()
+	}
+	if a.ev != nil {
+		_ = a.ev.Close()
 	}
 	if c, ok := a.bus.(interface{ Close() error }); ok && c != nil {
 		_ = c.Close()
