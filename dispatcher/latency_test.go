@@ -134,7 +134,7 @@ func BenchmarkIdleToDispatchSlowGitHub(b *testing.B) {
 // A burst of wake-ups is one pass, and a wake-up during a pass is served by
 // exactly one more.
 func TestWakeCoalescesAndIsNeverLost(t *testing.T) {
-	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	d, err := New(withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestWakeCoalescesAndIsNeverLost(t *testing.T) {
 }
 
 func TestScheduleScopeDebounces(t *testing.T) {
-	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	d, err := New(withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,5 +203,30 @@ func nextDue(t *testing.T, d *Dispatcher) []string {
 			t.Fatal("scheduled scopes never came due")
 			return nil
 		}
+	}
+}
+
+// The durations the config file exposes have their defaults there only: a
+// caller that leaves one zero is refused rather than run on a second set.
+func TestNewRefusesMissingConfigDurations(t *testing.T) {
+	base := withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	if _, err := New(base); err != nil {
+		t.Fatalf("New with the config's defaults: %v", err)
+	}
+	for name, zero := range map[string]func(*Options){
+		"interval":           func(o *Options) { o.Interval = 0 },
+		"reconcile interval": func(o *Options) { o.ReconcileInterval = 0 },
+		"start timeout":      func(o *Options) { o.StartTimeout = 0 },
+		"dispatching grace":  func(o *Options) { o.DispatchingGrace = -time.Second },
+		"overdue after":      func(o *Options) { o.OverdueAfter = 0 },
+		"redeliver interval": func(o *Options) { o.RedeliverInterval = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts := base
+			zero(&opts)
+			if _, err := New(opts); err == nil {
+				t.Fatal("New accepted a zero duration the config must supply")
+			}
+		})
 	}
 }

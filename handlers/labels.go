@@ -119,14 +119,11 @@ func (b *base) clearLabelMismatch(ctx context.Context, q *store.Q, fx *effects, 
 }
 
 func (b *base) setJobLabelMismatch(ctx context.Context, q *store.Q, fx *effects, jobID int64, text string) error {
-	if err := q.SetJobLabelMismatch(ctx, jobID, text); err != nil {
-		return err
-	}
-	j, err := q.GetJob(ctx, jobID)
+	out, err := b.queue.SetLabelMismatchTx(ctx, q, jobID, text)
 	if err != nil {
 		return err
 	}
-	fx.jobs = append(fx.jobs, j)
+	fx.jobs = append(fx.jobs, out)
 	return nil
 }
 

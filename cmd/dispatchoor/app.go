@@ -75,11 +75,11 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		return nil, err
 	}
 	groups, templates := cfg.Groups()
-	sync, err := a.st.SyncConfig(ctx, groups, templates)
+	synced, err := a.st.SyncConfig(ctx, groups, templates)
 	if err != nil {
 		return nil, fmt.Errorf("sync groups and templates from config: %w", err)
 	}
-	log.Info().Str("component", "main").Interface("sync", sync).Msg("groups and templates synced from config")
+	log.Info().Str("component", "main").Interface("sync", synced).Msg("groups and templates synced from config")
 
 	creds, err := setup.Resolve(ctx, setup.ResolveOptions{Store: a.st, ConfigHasApp: cfg.GitHub.App.Configured(), Getenv: os.Getenv})
 	if err != nil {
@@ -120,7 +120,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	var hooks http.Handler
 	if a.ghc != nil {
 		a.disp, err = dispatcher.New(dispatcher.Options{
-			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev, Jobs: ev,
+			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev,
 			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
 			StartTimeout: cfg.Dispatcher.StartTimeout, DispatchingGrace: cfg.Dispatcher.DispatchingGrace,
 			OverdueAfter: cfg.Dispatcher.OverdueAfter, RedeliverInterval: cfg.Dispatcher.RedeliverInterval,
@@ -144,7 +144,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		}
 		hooks, err = handlers.New(handlers.Options{
 			Store: a.st, Queue: a.q, Logger: log, WebhookSecret: cfg.GitHub.App.WebhookSecret.Value(),
-			Waker: ev, Reconciler: ev, Events: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
+			Waker: ev, Reconciler: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
 			Slash: commands, Runners: ev, Installations: a.ghc,
 		})
 		if err != nil {
@@ -207,10 +207,10 @@ func newGitHub(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) (*gh.
 	}
 	c, err := gh.New(gh.Options{
 		APIURL: cfg.GitHub.APIURL, AppID: cfg.GitHub.App.ID, PrivateKey: key, Logger: log,
-		Observer: func(o gh.Observation) {
-			m.GitHubRequest(o.Endpoint, o.Status)
-			if o.InstallationID != 0 && o.RateLimitRemaining >= 0 {
-				m.RateLimitRemaining(o.InstallationID, o.RateLimitRemaining)
+		Observer: func(obs gh.Observation) {
+			m.GitHubRequest(obs.Endpoint, obs.Status)
+			if obs.InstallationID != 0 && obs.RateLimitRemaining >= 0 {
+				m.RateLimitRemaining(obs.InstallationID, obs.RateLimitRemaining)
 			}
 		},
 	})
@@ -270,7 +270,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		led <- a.lead.Run(leadCtx, func(leaderCtx context.Context) {
 			log.Info().Msg("leading: dispatcher and reconciler run here")
-			a.lead_(leaderCtx)
+			a.leaderWork(leaderCtx)
 		})
 	}()
 	log.Info().Str("listen", ln.Addr().String()).Str("public_url", a.cfg.Server.PublicURL).
@@ -308,8 +308,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return result
 }
 
-// lead_ is what only the leader does: dispatch, reconcile, clean up.
-func (a *app) lead_(ctx context.Context) {
+// leaderWork is what only the leader does: dispatch, reconcile, clean up.
+func (a *app) leaderWork(ctx context.Context) {
 	var wg sync.WaitGroup
 	if a.disp != nil && a.cfg.Dispatcher.Enabled {
 		wg.Go(func() {
