@@ -126,7 +126,7 @@ func TestStartTimeoutRecordedOnJob(t *testing.T) {
 			t.Fatalf("job flagged %q before start_timeout", j.Error)
 		}
 		rec.forgetJobs() // its dispatch was announced; only the flag counts below
-		time.Sleep(250 * time.Millisecond)
+		e.clock.Advance(250 * time.Millisecond)
 		for range 2 {
 			if err := d.ReconcileJobs(context.Background()); err != nil {
 				t.Fatal(err)

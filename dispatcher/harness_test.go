@@ -65,6 +65,10 @@ type env struct {
 	metrics *metricsRecorder
 	// jobs hears every job change the queue service announced.
 	jobs *eventsRecorder
+	// clock is the store's and every dispatcher's clock: real time plus
+	// what a test skipped ahead with Advance, so a test waits out a grace
+	// period or a timeout without sleeping.
+	clock *skewClock
 	opts envOptions
 	cur  atomic.Pointer[Dispatcher]
 	// failHooks makes the webhook receiver answer 500 to everything.
@@ -81,7 +85,8 @@ func newEnv(t testing.TB, s *store.Store, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("generate key: %v", err)
 	}
-	e := &env{t: t, store: s, opts: o, metrics: &metricsRecorder{}, jobs: &eventsRecorder{}}
+	e := &env{t: t, store: s, opts: o, metrics: &metricsRecorder{}, jobs: &eventsRecorder{}, clock: &skewClock{}}
+	s.SetClock(e.clock.Now)
 	e.sim = ghsim.NewTestServer(t, ghsim.Options{
 		Seed: 7, PrivateKey: key, WebhookSecret: "s3cret", GHES319: o.ghes319,
 		JobDurationMin: o.jobDuration, JobDurationMax: o.jobDuration,
@@ -153,7 +158,7 @@ func (e *env) dispatcher(mod func(*Options)) *Dispatcher {
 		Logger: zerolog.New(zerolog.NewTestWriter(e.t)).Level(zerolog.WarnLevel),
 		// Tests drive reconciles themselves unless they run the loop.
 		Interval: time.Hour, ReconcileInterval: time.Hour,
-		CorrelateDelay: time.Millisecond, RedeliverWindow: -1,
+		CorrelateDelay: time.Millisecond, RedeliverWindow: -1, Now: e.clock.Now,
 	})
 	if mod != nil {
 		mod(&o)
@@ -164,6 +169,25 @@ func (e *env) dispatcher(mod func(*Options)) *Dispatcher {
 	}
 	e.cur.Store(d)
 	return d
+}
+
+// skewClock is real time moved ahead by Advance.
+type skewClock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *skewClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+// Advance makes d pass at once for the store and the dispatchers.
+func (c *skewClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew += d
 }
 
 // withConfigDefaults fills the durations the config file exposes, and opts
@@ -244,13 +268,17 @@ func (e *env) dispatchPOSTs() []ghsim.Request {
 // waitFor polls cond until it holds or the deadline passes.
 func (e *env) waitFor(what string, timeout time.Duration, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			e.dump()
 			e.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-poll.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -94,12 +94,16 @@ func simEndToEnd(t *testing.T, s *store.Store, ghes bool) {
 		t.Fatal(err)
 	}
 
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
 	for !h.getJob(job.ID).Status.Terminal() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("job never ended: %+v", h.getJob(job.ID))
+		case <-poll.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -184,11 +184,15 @@ func (c *client) pendingJob(group string) int64 {
 
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out after %s waiting for: %s", d, what)
+		case <-poll.C:
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
