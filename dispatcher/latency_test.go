@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -163,16 +164,20 @@ func TestScheduleScopeDebounces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	for range 10 {
 		d.ScheduleScope("org:acme", 50*time.Millisecond)
 	}
 	d.ScheduleScope("org:acme", 400*time.Millisecond) // "once more a little later"
 	d.ScheduleScope("repo:acme/infra", 50*time.Millisecond)
-	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme", "repo:acme/infra"}) {
+	if got := nextDue(t, d, 2); !slices.Equal(got, []string{"org:acme", "repo:acme/infra"}) {
 		t.Fatalf("due scopes = %v, want each scope once", got)
 	}
-	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme"}) {
+	if got := nextDue(t, d, 1); !slices.Equal(got, []string{"org:acme"}) {
 		t.Fatalf("later due scopes = %v, want org:acme once more", got)
+	}
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Fatalf("org:acme came due again after %s, want the later request's 400ms (the burst is one listing)", took)
 	}
 }
 
@@ -187,23 +192,22 @@ func newTestQueue(t *testing.T) *queue.Service {
 	return q
 }
 
-// nextDue waits for scopes to come due and returns them.
-func nextDue(t *testing.T, d *Dispatcher) []string {
+// nextDue waits until at least n scopes came due and returns them, sorted.
+func nextDue(t *testing.T, d *Dispatcher, n int) []string {
 	t.Helper()
 	deadline := time.After(2 * time.Second)
-	for {
+	due := map[string]bool{}
+	for len(due) < n {
 		select {
 		case <-d.scoped:
-			time.Sleep(20 * time.Millisecond) // timers due together
-			if got := d.takeDueScopes(); len(got) > 0 {
-				slices.Sort(got)
-				return got
+			for _, s := range d.takeDueScopes() {
+				due[s] = true
 			}
 		case <-deadline:
-			t.Fatal("scheduled scopes never came due")
-			return nil
+			t.Fatalf("scheduled scopes never came due (got %v, want %d)", due, n)
 		}
 	}
+	return slices.Sorted(maps.Keys(due))
 }
 
 // The durations the config file exposes have their defaults there only: a

@@ -63,7 +63,10 @@ func metricsText(t *testing.T, m *metrics.Metrics) string {
 
 func waitForMetrics(t *testing.T, m *metrics.Metrics, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
 	for {
 		text := metricsText(t, m)
 		missing := ""
@@ -76,10 +79,11 @@ func waitForMetrics(t *testing.T, m *metrics.Metrics, want ...string) {
 		if missing == "" {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("metric %q never appeared:\n%s", missing, grep(text, "dispatchoor_"))
+		case <-poll.C:
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

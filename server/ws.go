@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/events"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
@@ -84,11 +85,14 @@ type Hub struct {
 	waited map[int64]struct{}
 }
 
-var _ queue.Events = (*Hub)(nil)
+var (
+	_ queue.Events     = (*Hub)(nil)
+	_ events.Dashboard = (*Hub)(nil)
+)
 
-// NewHub builds the hub and starts its event loop; Close stops it. Build it
-// before the queue service (which takes it as its Events) and pass it to New
-// in Options.Hub.
+// NewHub builds the hub and starts its event loop; Close stops it. cmd
+// subscribes it to the events router as a dashboard
+// (docs/ARCHITECTURE.md, "Event flow") and passes it to New in Options.Hub.
 func NewHub(o HubOptions) *Hub {
 	m := melody.New()
 	m.Config.MaxMessageSize = 4096
