@@ -96,13 +96,11 @@ func simEndToEnd(t *testing.T, s *store.Store, ghes bool) {
 
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
-	poll := time.NewTicker(20 * time.Millisecond)
-	defer poll.Stop()
 	for !h.getJob(job.ID).Status.Terminal() {
 		select {
 		case <-deadline.C:
 			t.Fatalf("job never ended: %+v", h.getJob(job.ID))
-		case <-poll.C:
+		case <-time.After(20 * time.Millisecond): // a full interval after each check, like a sleep
 		}
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
