@@ -18,6 +18,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/events"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/handlers"
+	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/leader"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/notify"
@@ -100,8 +101,8 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		return nil, err
 	}
 	ev := a.ev
-	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
-	ev.SubscribeDashboard(hub)
+	wsHub := hub.New(hub.Options{Logger: log, Metrics: a.m, Store: a.st, JobView: server.JobView})
+	ev.SubscribeDashboard(wsHub)
 
 	if !creds.SetupMode() {
 		if a.ghc, err = newGitHub(cfg, log, a.m); err != nil {
@@ -153,7 +154,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	}
 	sopts := server.Options{
 		Logger: log, Store: a.st, Version: buildVersion(), Config: cfg, Queue: a.q, Metrics: a.m,
-		Hub: hub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
+		Hub: wsHub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
 		TemplateReloader: reloader{cfg: cfg, load: load, st: a.st},
 	}
 	if a.disp != nil {
