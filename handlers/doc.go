@@ -15,7 +15,7 @@
 // Each handler is a thin adapter: decode the payload into go-github's type,
 // take the installation id and a logger, call the domain, wrap the error.
 // Our jobs are changed only through the queue service (the Jobs interface:
-// AdvanceTx, NameRunnerTx, AttachRunTx, SetLabelMismatchTx, FinishTx), on
+// AdvanceTx, NameRunnerTx, AttachRunTx, CheckLabelsTx, FinishTx), on
 // the delivery's transaction, and their outcomes are emitted by the queue
 // after the commit: the queue is the one announcer of job changes
 // (docs/ARCHITECTURE.md, "Job states"). Runners and GitHub's own jobs are

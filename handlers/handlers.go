@@ -47,7 +47,7 @@ type Jobs interface {
 	AdvanceTx(ctx context.Context, q *store.Q, job core.Job, to core.JobStatus, runnerName string) (queue.Outcome, error)
 	NameRunnerTx(ctx context.Context, q *store.Q, job core.Job, name string) (queue.Outcome, error)
 	AttachRunTx(ctx context.Context, q *store.Q, jobID, runID int64, runURL string) (queue.Outcome, error)
-	SetLabelMismatchTx(ctx context.Context, q *store.Q, jobID int64, text string) (queue.Outcome, error)
+	CheckLabelsTx(ctx context.Context, q *store.Q, job core.Job, runsOn []string) (queue.LabelCheck, error)
 	FinishTx(ctx context.Context, q *store.Q, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
 	Emit(out queue.Outcome)
 }
