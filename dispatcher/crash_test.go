@@ -61,7 +61,7 @@ func TestExactlyOneDispatchAfterKill(t *testing.T) {
 					// dead one left, then passes dispatch what is pending.
 					grace := 50 * time.Millisecond
 					second := e.dispatcher(func(o *Options) { o.DispatchingGrace = grace })
-					time.Sleep(grace)
+					e.clock.Advance(grace)
 					if err := second.ReconcileNow(context.Background()); err != nil {
 						t.Fatalf("reconcile: %v", err)
 					}

@@ -52,13 +52,13 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 			// its run (adopt it, or after the grace period back to pending).
 			log.Warn().Err(err).Msg("dispatch outcome unknown; the reconciler will look for its run")
 			d.metrics.Dispatched(j.GroupID, OutcomeAmbiguous)
-			d.requestRepair(d.o.DispatchingGrace + time.Second)
+			d.requestRepair(d.opts.DispatchingGrace + time.Second)
 			if hasJobIDInput(j) {
 				// Its run, if any, carries the job id as run-name and can
 				// be adopted as soon as the runs listing shows it (which
 				// may lag the dispatch by a few seconds: look twice).
-				d.requestRepair(d.o.CorrelateDelay)
-				d.requestRepair(3 * d.o.CorrelateDelay)
+				d.requestRepair(d.opts.CorrelateDelay)
+				d.requestRepair(3 * d.opts.CorrelateDelay)
 			}
 			return OutcomeAmbiguous, nil
 		}
@@ -92,7 +92,7 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		log.Info().Int64("run", res.RunID).Bool("run_details", res.HasRunDetails).Msg("job dispatched")
 	}
 	if out.Job.RunID == 0 {
-		d.requestRepair(d.o.CorrelateDelay)
+		d.requestRepair(d.opts.CorrelateDelay)
 	} else {
 		d.linkRun(wctx, out.Job.RunID, j.ID)
 	}
@@ -156,7 +156,7 @@ func (d *Dispatcher) notSent(ctx context.Context, log zerolog.Logger, j core.Job
 		d.metrics.Dispatched(j.GroupID, OutcomeFailed)
 		return OutcomeFailed, nil
 	}
-	wait := max(d.o.TransientBackoff, gh.RetryAfter(cause), minWait)
+	wait := max(d.opts.TransientBackoff, gh.RetryAfter(cause), minWait)
 	after := d.now().Add(wait)
 	_, err := d.queue.Transition(wctx, store.TransitionRequest{
 		JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending, AttemptID: j.AttemptID,

@@ -196,7 +196,7 @@ func TestTransientErrorKeepsJobWithBackoff(t *testing.T) {
 				if got := e.job(j.ID); got.Status != core.StatusDispatching {
 					t.Fatalf("job = %s before the grace period ended, want dispatching", got.Status)
 				}
-				time.Sleep(grace)
+				e.clock.Advance(grace)
 				if err := d.ReconcileJobs(context.Background()); err != nil {
 					t.Fatal(err)
 				}

@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -52,6 +53,32 @@ type Metrics interface {
 	Redelivered(event string)
 }
 
+// Store is what the dispatcher reads from the database, and the GitHub-job
+// and runner bookkeeping it writes; *store.Store implements it. Our jobs'
+// state is never written here: every change of it goes through the queue
+// service (docs/ARCHITECTURE.md, "Job states").
+type Store interface {
+	ListGroups(ctx context.Context) ([]core.Group, error)
+	ListTemplates(ctx context.Context, groupID string) ([]core.Template, error)
+	GetJob(ctx context.Context, id int64) (core.Job, error)
+	FindJobByRunID(ctx context.Context, runID int64) (core.Job, error)
+	ListJobsByStatus(ctx context.Context, statuses ...core.JobStatus) ([]core.Job, error)
+	ActiveJobs(ctx context.Context) ([]store.ActiveJob, error)
+	DispatchableCounts(ctx context.Context, groupIDs []string, limit int) (map[string]int, error)
+	OnlineRunners(ctx context.Context) ([]core.Runner, error)
+	ListRunners(ctx context.Context, f store.RunnerFilter) ([]store.RunnerRecord, error)
+	ReplaceScopeRunners(ctx context.Context, l store.ScopeListing) (store.RunnerChanges, error)
+	GetGitHubJob(ctx context.Context, id int64) (store.GitHubJob, error)
+	QueuedGitHubJobs(ctx context.Context) ([]store.GitHubJob, error)
+	GitHubJobsOfRun(ctx context.Context, runID int64) ([]store.GitHubJob, error)
+	// LinkGitHubRunToJob and CompleteQueuedJobsOfRun keep GitHub's jobs
+	// (demand and runner holdings), not ours.
+	LinkGitHubRunToJob(ctx context.Context, runID, jobID int64) (int64, error)
+	CompleteQueuedJobsOfRun(ctx context.Context, runID int64, conclusion string) (int64, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
 // RunnerEvents hears about every runner a reconcile added, updated or
 // removed, after the listing committed, for live runner_status updates (the
 // server's WebSocket hub implements it). A removed runner is sent as it was
@@ -59,13 +86,6 @@ type Metrics interface {
 // and a dashboard shows it gone rather than idle.
 type RunnerEvents interface {
 	RunnerChanged(r core.Runner)
-}
-
-// JobEvents hears about job changes the dispatcher writes directly to the
-// store rather than through the queue service (a run attached to a job, the
-// start_timeout flag), for live updates. queue.Events implementations fit.
-type JobEvents interface {
-	JobChanged(j core.Job)
 }
 
 // Outcomes of one dispatch attempt, as passed to Metrics.Dispatched.
@@ -95,25 +115,36 @@ const JobIDInput = "dispatchoor_job_id"
 var ErrKilled = errors.New("dispatcher: killed at a kill point")
 
 // Options configure a Dispatcher. Store, Queue and GitHub are required.
+//
+// Defaults have one source each. The durations the configuration file
+// exposes (Interval, ReconcileInterval, StartTimeout, DispatchingGrace,
+// OverdueAfter, RedeliverInterval) are defaulted by package config (its
+// dispatcher block) and required here: New refuses a zero one, so a caller
+// cannot silently run on a second set of defaults. The knobs the file does
+// not expose are defaulted by New, as documented on each.
 type Options struct {
-	Store  *store.Store
+	Store  Store
 	Queue  *queue.Service
 	GitHub GitHub
 	Logger zerolog.Logger
-	// Interval is the safety-net tick between passes; default 15s.
+	// Interval is the safety-net tick between passes (dispatcher.interval).
 	Interval time.Duration
-	// ReconcileInterval is the period of full reconciles; default 5m.
+	// ReconcileInterval is the period of full reconciles
+	// (dispatcher.reconcile_interval).
 	ReconcileInterval time.Duration
-	// StartTimeout flags a triggered run that has not started; default 30m.
+	// StartTimeout flags a triggered run that has not started
+	// (dispatcher.start_timeout).
 	StartTimeout time.Duration
 	// DispatchingGrace is how long a job may stay in dispatching before the
-	// reconciler resolves it (adopts its run or returns it to pending);
-	// default 2m. It must exceed the longest dispatch request. A job
-	// carrying JobIDInput adopts its titled run sooner, from CorrelateDelay.
+	// reconciler resolves it (adopts its run or returns it to pending)
+	// (dispatcher.dispatching_grace). It must exceed the longest dispatch
+	// request. A job carrying JobIDInput adopts its titled run sooner, from
+	// CorrelateDelay.
 	DispatchingGrace time.Duration
 	// OverdueAfter is how old a triggered or running job's last change must
-	// be before the reconciler re-reads its run; default 2m. ReconcileNow
-	// re-reads at once the run of a job no listed runner is busy on.
+	// be before the reconciler re-reads its run (dispatcher.overdue_after).
+	// ReconcileNow re-reads at once the run of a job no listed runner is
+	// busy on.
 	OverdueAfter time.Duration
 	// CorrelateDelay is how soon after a dispatch without run details the
 	// runs are listed to find it; default 5s.
@@ -125,7 +156,7 @@ type Options struct {
 	// redelivered; default 1h, negative disables the sweeper.
 	RedeliverWindow time.Duration
 	// RedeliverInterval is the longest time between two scans for failed
-	// deliveries; default 30m. A reconcile scans sooner, at most once per
+	// deliveries (dispatcher.redeliver_interval). A reconcile scans sooner, at most once per
 	// reconcile, when it found what a lost webhook leaves behind (a runner
 	// whose busy state the listing contradicts, a run that moved on
 	// unannounced) or when the last scan left deliveries for later, and the
@@ -143,8 +174,6 @@ type Options struct {
 	Metrics Metrics
 	// Runners, optional, hears each runner change a reconcile made, once.
 	Runners RunnerEvents
-	// Jobs, optional, hears job changes made outside the queue service.
-	Jobs JobEvents
 	// KillPoint, for tests, is asked at each kill point (KillAfterClaim,
 	// KillAfterDispatch, KillAfterTrigger); true stops that dispatch right
 	// there, as if the process died, and Pass returns ErrKilled.
@@ -155,14 +184,13 @@ type Options struct {
 // leadership; Wake, ScheduleScope and ReconcileNow are safe to call from any
 // goroutine at any time.
 type Dispatcher struct {
-	o       Options
-	store   *store.Store
+	opts    Options
+	store   Store
 	queue   *queue.Service
 	gh      GitHub
 	log     zerolog.Logger
 	metrics Metrics
 	runners RunnerEvents
-	jobs    JobEvents
 	now     func() time.Time
 
 	// sem bounds concurrent dispatch requests across passes: Run starts a
@@ -190,54 +218,56 @@ type Dispatcher struct {
 	reconcileMu sync.Mutex // one job reconcile at a time
 }
 
-// New validates o and builds a Dispatcher.
-func New(o Options) (*Dispatcher, error) {
+// New validates opts and builds a Dispatcher.
+func New(opts Options) (*Dispatcher, error) {
 	switch {
-	case o.Store == nil:
+	case opts.Store == nil:
 		return nil, errors.New("dispatcher: a store is required")
-	case o.Queue == nil:
+	case opts.Queue == nil:
 		return nil, errors.New("dispatcher: a queue service is required")
-	case o.GitHub == nil:
+	case opts.GitHub == nil:
 		return nil, errors.New("dispatcher: a GitHub client is required")
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"Interval", opts.Interval}, {"ReconcileInterval", opts.ReconcileInterval},
+		{"StartTimeout", opts.StartTimeout}, {"DispatchingGrace", opts.DispatchingGrace},
+		{"OverdueAfter", opts.OverdueAfter}, {"RedeliverInterval", opts.RedeliverInterval},
+	} {
+		if d.v <= 0 {
+			return nil, fmt.Errorf("dispatcher: %s must be positive, got %s (config supplies the defaults)", d.name, d.v)
 		}
 	}
-	def(&o.Interval, 15*time.Second)
-	def(&o.ReconcileInterval, 5*time.Minute)
-	def(&o.StartTimeout, 30*time.Minute)
-	def(&o.DispatchingGrace, 2*time.Minute)
-	def(&o.OverdueAfter, 2*time.Minute)
-	def(&o.CorrelateDelay, 5*time.Second)
-	def(&o.TransientBackoff, 30*time.Second)
-	if o.MaxRedeliveries <= 0 {
-		o.MaxRedeliveries = 50
+	if opts.CorrelateDelay <= 0 {
+		opts.CorrelateDelay = 5 * time.Second
 	}
-	def(&o.RedeliverInterval, 30*time.Minute)
-	if o.RedeliverWindow == 0 {
-		o.RedeliverWindow = time.Hour
+	if opts.TransientBackoff <= 0 {
+		opts.TransientBackoff = 30 * time.Second
 	}
-	if o.MaxParallel <= 0 {
-		o.MaxParallel = 8
+	if opts.MaxRedeliveries <= 0 {
+		opts.MaxRedeliveries = 50
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if opts.RedeliverWindow == 0 {
+		opts.RedeliverWindow = time.Hour
 	}
-	if o.Metrics == nil {
-		o.Metrics = nopMetrics{}
+	if opts.MaxParallel <= 0 {
+		opts.MaxParallel = 8
 	}
-	if o.Runners == nil {
-		o.Runners = nopEvents{}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	if o.Jobs == nil {
-		o.Jobs = nopEvents{}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
+	if opts.Runners == nil {
+		opts.Runners = nopEvents{}
 	}
 	return &Dispatcher{
-		o: o, store: o.Store, queue: o.Queue, gh: o.GitHub, metrics: o.Metrics, now: o.Now,
-		runners: o.Runners, jobs: o.Jobs, sem: make(chan struct{}, o.MaxParallel),
-		log:    o.Logger.With().Str("component", "dispatcher").Logger(),
+		opts: opts, store: opts.Store, queue: opts.Queue, gh: opts.GitHub, metrics: opts.Metrics, now: opts.Now,
+		runners: opts.Runners, sem: make(chan struct{}, opts.MaxParallel),
+		log:    opts.Logger.With().Str("component", "dispatcher").Logger(),
 		wake:   make(chan struct{}, 1),
 		repair: make(chan struct{}, 1),
 		scoped: make(chan struct{}, 1),
@@ -340,8 +370,8 @@ func (d *Dispatcher) requestRepair(delay time.Duration) {
 // dispatching and count as in flight, so overlapping passes cannot promise a
 // runner twice. Run returns once the dispatches it started have ended.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	d.log.Info().Dur("interval", d.o.Interval).Dur("reconcile_interval", d.o.ReconcileInterval).
-		Dur("start_timeout", d.o.StartTimeout).Msg("dispatcher started")
+	d.log.Info().Dur("interval", d.opts.Interval).Dur("reconcile_interval", d.opts.ReconcileInterval).
+		Dur("start_timeout", d.opts.StartTimeout).Msg("dispatcher started")
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -349,7 +379,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.reconcileLoop(ctx)
 	}()
 	d.Wake("start")
-	tick := time.NewTicker(d.o.Interval)
+	tick := time.NewTicker(d.opts.Interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -371,7 +401,7 @@ func (d *Dispatcher) reconcileLoop(ctx context.Context) {
 	if err := d.ReconcileNow(ctx); err != nil && ctx.Err() == nil {
 		d.log.Error().Err(err).Msg("initial reconcile")
 	}
-	tick := time.NewTicker(d.o.ReconcileInterval)
+	tick := time.NewTicker(d.opts.ReconcileInterval)
 	defer tick.Stop()
 	for {
 		var err error
@@ -405,7 +435,6 @@ func signal(ch chan struct{}) {
 type nopEvents struct{}
 
 func (nopEvents) RunnerChanged(core.Runner) {}
-func (nopEvents) JobChanged(core.Job)       {}
 
 type nopMetrics struct{}
 

@@ -27,8 +27,15 @@
 // details (GitHub Enterprise Server before 3.20), flags triggered runs that
 // never start, and redelivers the App's failed webhook deliveries.
 //
-// It imports core, store, queue and gh's request/response types; GitHub is
-// reached only through the GitHub interface declared here, so tests hand it
-// the real gh.Client on ghsim or a fake. It must never import server or
-// handlers: they call into it (Wake, ScheduleScope, ReconcileNow).
+// Every change of our jobs' state goes through the queue service, which
+// announces it; the dispatcher reads the database through the narrow Store
+// interface declared here and writes only runner listings and GitHub-job
+// bookkeeping (which GitHub jobs are ours, the queued jobs of a finished
+// run) there (docs/ARCHITECTURE.md, "Job states").
+//
+// It imports core, store (for its types), queue and gh's request/response
+// types; GitHub is reached only through the GitHub interface declared here,
+// so tests hand it the real gh.Client on ghsim or a fake. It must never
+// import server, handlers, events or slash: the events router calls into it
+// (Wake, ScheduleScope) and the server asks for ReconcileNow.
 package dispatcher

@@ -17,7 +17,8 @@ import (
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
 
-// eventsRecorder records what Options.Runners and Options.Jobs heard.
+// eventsRecorder records what Options.Runners, or the queue service's
+// events (env.jobs), heard.
 type eventsRecorder struct {
 	mu      sync.Mutex
 	runners []core.Runner
@@ -43,6 +44,13 @@ func (r *eventsRecorder) takeRunners() []core.Runner {
 	out := r.runners
 	r.runners = nil
 	return out
+}
+
+// forgetJobs drops the job changes heard so far.
+func (r *eventsRecorder) forgetJobs() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.jobs = nil
 }
 
 func (r *eventsRecorder) jobChanges(id int64) []core.Job {
@@ -104,8 +112,8 @@ func TestReconcileAnnouncesRunnerChanges(t *testing.T) {
 func TestStartTimeoutRecordedOnJob(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, envOptions{runners: 1, jobDuration: time.Hour})
-		rec := &eventsRecorder{}
-		d := e.dispatcher(func(o *Options) { o.StartTimeout = 200 * time.Millisecond; o.Jobs = rec })
+		rec := e.jobs
+		d := e.dispatcher(func(o *Options) { o.StartTimeout = 200 * time.Millisecond })
 		e.reconcileRunners(d)
 		stuck := e.enqueue(tmplStuck)
 		if rep := e.pass(d); rep.Claimed != 1 {
@@ -117,7 +125,8 @@ func TestStartTimeoutRecordedOnJob(t *testing.T) {
 		if j := e.job(stuck.ID); j.Error != "" {
 			t.Fatalf("job flagged %q before start_timeout", j.Error)
 		}
-		time.Sleep(250 * time.Millisecond)
+		rec.forgetJobs() // its dispatch was announced; only the flag counts below
+		e.clock.Advance(250 * time.Millisecond)
 		for range 2 {
 			if err := d.ReconcileJobs(context.Background()); err != nil {
 				t.Fatal(err)
@@ -131,7 +140,7 @@ func TestStartTimeoutRecordedOnJob(t *testing.T) {
 			t.Fatalf("announced %d changes of the job (%+v), want the flag once", len(got), got)
 		}
 		// A restarted leader does not write or announce it again.
-		d2 := e.dispatcher(func(o *Options) { o.StartTimeout = 200 * time.Millisecond; o.Jobs = rec })
+		d2 := e.dispatcher(func(o *Options) { o.StartTimeout = 200 * time.Millisecond })
 		if err := d2.ReconcileJobs(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -156,8 +165,8 @@ func TestStartTimeoutRecordedOnJob(t *testing.T) {
 func TestGHESQueuedRunAttachedByReconcile(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, envOptions{runners: 1, ghes319: true, ignoreRunEvents: true})
-		rec := &eventsRecorder{}
-		d := e.dispatcher(func(o *Options) { o.Jobs = rec })
+		rec := e.jobs
+		d := e.dispatcher(nil)
 		e.reconcileRunners(d)
 		stuck := e.enqueue(tmplStuck) // its run stays queued: no runner has its labels
 		if rep := e.pass(d); rep.Outcomes[OutcomeTriggered] != 1 {
@@ -176,6 +185,7 @@ func TestGHESQueuedRunAttachedByReconcile(t *testing.T) {
 			q, _ := e.store.QueuedGitHubJobs(context.Background())
 			return run.ID != 0 && len(q) == 1
 		})
+		rec.forgetJobs() // its dispatch was announced; only the attached run counts below
 		if err := d.ReconcileJobs(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/queue"
@@ -62,8 +63,14 @@ type env struct {
 	queue   *queue.Service
 	gh      *gh.Client
 	metrics *metricsRecorder
-	opts    envOptions
-	cur     atomic.Pointer[Dispatcher]
+	// jobs hears every job change the queue service announced.
+	jobs *eventsRecorder
+	// clock is the store's and every dispatcher's clock: real time plus
+	// what a test skipped ahead with Advance, so a test waits out a grace
+	// period or a timeout without sleeping.
+	clock *skewClock
+	opts  envOptions
+	cur   atomic.Pointer[Dispatcher]
 	// failHooks makes the webhook receiver answer 500 to everything.
 	failHooks atomic.Bool
 	runners   []int64
@@ -78,7 +85,8 @@ func newEnv(t testing.TB, s *store.Store, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("generate key: %v", err)
 	}
-	e := &env{t: t, store: s, opts: o, metrics: &metricsRecorder{}}
+	e := &env{t: t, store: s, opts: o, metrics: &metricsRecorder{}, jobs: &eventsRecorder{}, clock: &skewClock{}}
+	s.SetClock(e.clock.Now)
 	e.sim = ghsim.NewTestServer(t, ghsim.Options{
 		Seed: 7, PrivateKey: key, WebhookSecret: "s3cret", GHES319: o.ghes319,
 		JobDurationMin: o.jobDuration, JobDurationMax: o.jobDuration,
@@ -145,13 +153,13 @@ func newEnv(t testing.TB, s *store.Store, o envOptions) *env {
 // and routes webhook wake-ups to it.
 func (e *env) dispatcher(mod func(*Options)) *Dispatcher {
 	e.t.Helper()
-	o := Options{
+	o := withConfigDefaults(Options{
 		Store: e.store, Queue: e.queue, GitHub: e.gh, Metrics: e.metrics,
 		Logger: zerolog.New(zerolog.NewTestWriter(e.t)).Level(zerolog.WarnLevel),
 		// Tests drive reconciles themselves unless they run the loop.
 		Interval: time.Hour, ReconcileInterval: time.Hour,
-		CorrelateDelay: time.Millisecond, RedeliverWindow: -1,
-	}
+		CorrelateDelay: time.Millisecond, RedeliverWindow: -1, Now: e.clock.Now,
+	})
 	if mod != nil {
 		mod(&o)
 	}
@@ -161,6 +169,44 @@ func (e *env) dispatcher(mod func(*Options)) *Dispatcher {
 	}
 	e.cur.Store(d)
 	return d
+}
+
+// skewClock is real time moved ahead by Advance.
+type skewClock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *skewClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+
+// Advance makes d pass at once for the store and the dispatchers.
+func (c *skewClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.skew += d
+}
+
+// withConfigDefaults fills the durations the config file exposes, and opts
+// leaves zero, from the config's defaults, as the product does.
+func withConfigDefaults(opts Options) Options {
+	def := config.Default().Dispatcher
+	for _, d := range []struct {
+		field *time.Duration
+		v     time.Duration
+	}{
+		{&opts.Interval, def.Interval}, {&opts.ReconcileInterval, def.ReconcileInterval},
+		{&opts.StartTimeout, def.StartTimeout}, {&opts.DispatchingGrace, def.DispatchingGrace},
+		{&opts.OverdueAfter, def.OverdueAfter}, {&opts.RedeliverInterval, def.RedeliverInterval},
+	} {
+		if *d.field == 0 {
+			*d.field = d.v
+		}
+	}
+	return opts
 }
 
 func (e *env) wake(reason string) {
@@ -222,13 +268,15 @@ func (e *env) dispatchPOSTs() []ghsim.Request {
 // waitFor polls cond until it holds or the deadline passes.
 func (e *env) waitFor(what string, timeout time.Duration, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			e.dump()
 			e.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-time.After(5 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -250,7 +298,7 @@ func (e *env) jobsIn(statuses ...core.JobStatus) []int64 {
 type queueEvents struct{ e *env }
 
 func (q queueEvents) JobCreated(core.Job)   { q.e.wake("job created") }
-func (q queueEvents) JobChanged(core.Job)   {}
+func (q queueEvents) JobChanged(j core.Job) { q.e.jobs.JobChanged(j) }
 func (q queueEvents) QueueChanged(string)   { q.e.wake("queue changed") }
 func (q queueEvents) GroupChanged(g string) { q.e.wake("group changed") }
 

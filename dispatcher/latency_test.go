@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func BenchmarkIdleToDispatchSlowGitHub(b *testing.B) {
 // A burst of wake-ups is one pass, and a wake-up during a pass is served by
 // exactly one more.
 func TestWakeCoalescesAndIsNeverLost(t *testing.T) {
-	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	d, err := New(withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,20 +160,24 @@ func TestWakeCoalescesAndIsNeverLost(t *testing.T) {
 }
 
 func TestScheduleScopeDebounces(t *testing.T) {
-	d, err := New(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	d, err := New(withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	for range 10 {
 		d.ScheduleScope("org:acme", 50*time.Millisecond)
 	}
 	d.ScheduleScope("org:acme", 400*time.Millisecond) // "once more a little later"
 	d.ScheduleScope("repo:acme/infra", 50*time.Millisecond)
-	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme", "repo:acme/infra"}) {
+	if got := nextDue(t, d, 2); !slices.Equal(got, []string{"org:acme", "repo:acme/infra"}) {
 		t.Fatalf("due scopes = %v, want each scope once", got)
 	}
-	if got := nextDue(t, d); !slices.Equal(got, []string{"org:acme"}) {
+	if got := nextDue(t, d, 1); !slices.Equal(got, []string{"org:acme"}) {
 		t.Fatalf("later due scopes = %v, want org:acme once more", got)
+	}
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Fatalf("org:acme came due again after %s, want the later request's 400ms (the burst is one listing)", took)
 	}
 }
 
@@ -187,21 +192,45 @@ func newTestQueue(t *testing.T) *queue.Service {
 	return q
 }
 
-// nextDue waits for scopes to come due and returns them.
-func nextDue(t *testing.T, d *Dispatcher) []string {
+// nextDue waits until at least n scopes came due and returns them, sorted.
+func nextDue(t *testing.T, d *Dispatcher, n int) []string {
 	t.Helper()
 	deadline := time.After(2 * time.Second)
-	for {
+	due := map[string]bool{}
+	for len(due) < n {
 		select {
 		case <-d.scoped:
-			time.Sleep(20 * time.Millisecond) // timers due together
-			if got := d.takeDueScopes(); len(got) > 0 {
-				slices.Sort(got)
-				return got
+			for _, s := range d.takeDueScopes() {
+				due[s] = true
 			}
 		case <-deadline:
-			t.Fatal("scheduled scopes never came due")
-			return nil
+			t.Fatalf("scheduled scopes never came due (got %v, want %d)", due, n)
 		}
+	}
+	return slices.Sorted(maps.Keys(due))
+}
+
+// The durations the config file exposes have their defaults there only: a
+// caller that leaves one zero is refused rather than run on a second set.
+func TestNewRefusesMissingConfigDurations(t *testing.T) {
+	base := withConfigDefaults(Options{Store: storetest.SQLite(t), Queue: newTestQueue(t), GitHub: nilGitHub{}})
+	if _, err := New(base); err != nil {
+		t.Fatalf("New with the config's defaults: %v", err)
+	}
+	for name, zero := range map[string]func(*Options){
+		"interval":           func(o *Options) { o.Interval = 0 },
+		"reconcile interval": func(o *Options) { o.ReconcileInterval = 0 },
+		"start timeout":      func(o *Options) { o.StartTimeout = 0 },
+		"dispatching grace":  func(o *Options) { o.DispatchingGrace = -time.Second },
+		"overdue after":      func(o *Options) { o.OverdueAfter = 0 },
+		"redeliver interval": func(o *Options) { o.RedeliverInterval = 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			opts := base
+			zero(&opts)
+			if _, err := New(opts); err == nil {
+				t.Fatal("New accepted a zero duration the config must supply")
+			}
+		})
 	}
 }

@@ -132,7 +132,7 @@ func TestAmbiguousDispatchAdoptsTitledRunEarly(t *testing.T) {
 				if rep := e.pass(d); rep.Outcomes[OutcomeAmbiguous] != 1 {
 					t.Fatalf("pass = %+v, want one ambiguous dispatch", rep)
 				}
-				time.Sleep(60 * time.Millisecond)
+				e.clock.Advance(60 * time.Millisecond)
 				if err := d.ReconcileJobs(context.Background()); err != nil {
 					t.Fatal(err)
 				}

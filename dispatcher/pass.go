@@ -330,7 +330,7 @@ func (d *Dispatcher) startTimedOut(j core.Job, now time.Time) bool {
 }
 
 func (d *Dispatcher) timedOut(status core.JobStatus, triggeredAt *time.Time, now time.Time) bool {
-	return status == core.StatusTriggered && triggeredAt != nil && now.Sub(*triggeredAt) > d.o.StartTimeout
+	return status == core.StatusTriggered && triggeredAt != nil && now.Sub(*triggeredAt) > d.opts.StartTimeout
 }
 
 func (d *Dispatcher) isFlagged(id int64) bool {
@@ -340,5 +340,5 @@ func (d *Dispatcher) isFlagged(id int64) bool {
 }
 
 func (d *Dispatcher) killed(point string) bool {
-	return d.o.KillPoint != nil && d.o.KillPoint(point)
+	return d.opts.KillPoint != nil && d.opts.KillPoint(point)
 }

@@ -70,16 +70,16 @@ func (d *Dispatcher) reconcileJobs(ctx context.Context, afterListing bool) error
 		case j.Status == core.StatusDispatching:
 			age := now.Sub(sinceOr(j.DispatchingAt, j.UpdatedAt))
 			switch {
-			case age > d.o.DispatchingGrace:
+			case age > d.opts.DispatchingGrace:
 				err = r.resolveDispatching(ctx, log, j)
-			case age >= d.o.CorrelateDelay && hasJobIDInput(j):
+			case age >= d.opts.CorrelateDelay && hasJobIDInput(j):
 				err = r.adoptTitled(ctx, log, j)
 			}
 		case j.RunID == 0:
-			if now.Sub(sinceOr(j.TriggeredAt, j.UpdatedAt)) >= d.o.CorrelateDelay {
+			if now.Sub(sinceOr(j.TriggeredAt, j.UpdatedAt)) >= d.opts.CorrelateDelay {
 				err = r.correlate(ctx, log, j)
 			}
-		case now.Sub(j.UpdatedAt) > d.o.OverdueAfter:
+		case now.Sub(j.UpdatedAt) > d.opts.OverdueAfter:
 			err = r.refresh(ctx, log, j)
 		case holding != nil && !holding[j.ID]:
 			err = r.refresh(ctx, log, j)
@@ -124,7 +124,7 @@ const startTimeoutError = "run did not start within "
 // records it on the job (once, even across restarts) so the API and the UI
 // say why the job waits.
 func (d *Dispatcher) flagStartTimeout(ctx context.Context, log zerolog.Logger, j core.Job) {
-	if msg := startTimeoutError + d.o.StartTimeout.String(); j.Error != msg {
+	if msg := startTimeoutError + d.opts.StartTimeout.String(); j.Error != msg {
 		d.setJobError(ctx, log, j, msg)
 	}
 	d.mu.Lock()
@@ -135,23 +135,16 @@ func (d *Dispatcher) flagStartTimeout(ctx context.Context, log zerolog.Logger, j
 		return
 	}
 	d.metrics.StartTimedOut(j.GroupID)
-	log.Warn().Dur("start_timeout", d.o.StartTimeout).Time("triggered_at", sinceOr(j.TriggeredAt, j.UpdatedAt)).
+	log.Warn().Dur("start_timeout", d.opts.StartTimeout).Time("triggered_at", sinceOr(j.TriggeredAt, j.UpdatedAt)).
 		Msg("run has not started within start_timeout (does its runs-on match the group's runners?); it no longer holds the group's capacity")
 }
 
 // setJobError records msg on an active job and announces the change. A job
 // that ended meanwhile keeps its own error.
 func (d *Dispatcher) setJobError(ctx context.Context, log zerolog.Logger, j core.Job, msg string) {
-	err := d.store.SetJobError(ctx, j.ID, msg)
-	if errors.Is(err, store.ErrConflict) {
-		return
-	}
-	if err != nil {
+	_, err := d.queue.SetError(ctx, j.ID, msg)
+	if err != nil && !errors.Is(err, store.ErrConflict) {
 		log.Warn().Err(err).Str("error", msg).Msg("record the job's error")
-		return
-	}
-	if j, err = d.store.GetJob(ctx, j.ID); err == nil {
-		d.jobs.JobChanged(j)
 	}
 }
 
@@ -230,7 +223,7 @@ func (r *jobReconcile) adoptTitled(ctx context.Context, log zerolog.Logger, j co
 
 // correlate finds the run of a job dispatched without run details. A run
 // that has not started yet is attached to the triggered job at once
-// (store.AttachRun), so its workflow_job events find the job and its queued
+// (queue.Service.AttachRun), so its workflow_job events find the job and its queued
 // jobs stop counting as foreign demand, instead of waiting for it to run.
 func (r *jobReconcile) correlate(ctx context.Context, log zerolog.Logger, j core.Job) error {
 	run, ok, err := r.findRun(ctx, j)
@@ -329,7 +322,7 @@ func (r *jobReconcile) apply(ctx context.Context, log zerolog.Logger, j core.Job
 // attach records the not yet started run of a triggered job that was
 // dispatched without run details.
 func (r *jobReconcile) attach(ctx context.Context, log zerolog.Logger, j core.Job, run gh.Run) error {
-	got, err := r.d.store.AttachRun(ctx, j.ID, run.ID, run.HTMLURL)
+	got, err := r.d.queue.AttachRun(ctx, j.ID, run.ID, run.HTMLURL)
 	if errors.Is(err, store.ErrDuplicate) {
 		log.Warn().Int64("run", run.ID).Msg("run already belongs to another job; not attached")
 		return nil
@@ -340,7 +333,6 @@ func (r *jobReconcile) attach(ctx context.Context, log zerolog.Logger, j core.Jo
 	r.changed = true // its queued jobs are ours now, not foreign demand
 	log.Info().Int64("run", run.ID).Str("status", run.Status).Msg("run attached to its triggered job")
 	r.d.linkRun(ctx, run.ID, j.ID)
-	r.d.jobs.JobChanged(got)
 	if got.CancelRequested {
 		if inst, err := r.installation(ctx, got); err == nil {
 			r.d.cancelRun(ctx, log, got, inst)

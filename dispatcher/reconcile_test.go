@@ -76,7 +76,7 @@ func TestStartTimeoutDoesNotFreezeGroup(t *testing.T) {
 		if rep := e.pass(d); rep.Claimed != 0 {
 			t.Fatal("the triggered job must hold the only runner until start_timeout")
 		}
-		time.Sleep(timeout + 50*time.Millisecond)
+		e.clock.Advance(timeout + 50*time.Millisecond)
 		if rep := e.pass(d); rep.Claimed != 1 {
 			t.Fatalf("after start_timeout the pass claimed %d, want the next job", rep.Claimed)
 		}
@@ -114,7 +114,7 @@ func TestUnfamiliarConclusionEndsJobAndFreesGroup(t *testing.T) {
 		if rep := e.pass(d); rep.Claimed != 0 {
 			t.Fatal("the group must stay full until the run's end is known")
 		}
-		time.Sleep(5 * time.Millisecond)
+		e.clock.Advance(5 * time.Millisecond)
 		if err := d.ReconcileJobs(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func (d *Dispatcher) noteLostWebhooks(reason string) {
 // flight can make this fire needlessly, which costs one scan.
 func (d *Dispatcher) noteRunnerDrift(ctx context.Context, scope string, listed []core.Runner, listedAt time.Time) {
 	d.mu.Lock()
-	skip := d.sweep.due || d.o.RedeliverWindow < 0
+	skip := d.sweep.due || d.opts.RedeliverWindow < 0
 	d.mu.Unlock()
 	if skip {
 		return
@@ -94,13 +94,13 @@ func (d *Dispatcher) beginSweep(now time.Time) (since time.Time, reason string, 
 		reason = "first reconcile since start"
 	case st.due:
 		reason = st.reason
-	case now.Sub(st.lastScan) >= d.o.RedeliverInterval:
+	case now.Sub(st.lastScan) >= d.opts.RedeliverInterval:
 		reason = "redeliver_interval elapsed"
 	default:
 		return time.Time{}, "", false
 	}
 	st.due, st.reason, st.running = false, "", true
-	since = now.Add(-d.o.RedeliverWindow)
+	since = now.Add(-d.opts.RedeliverWindow)
 	if st.since.After(since) {
 		since = st.since
 	}
@@ -147,7 +147,7 @@ func (d *Dispatcher) endSweep(start time.Time, listed bool, leftover *gh.Deliver
 // and stops at the first rate limit or transient error; the next scan
 // starts from the oldest one left, so it is seen again.
 func (d *Dispatcher) redeliver(ctx context.Context) error {
-	if d.o.RedeliverWindow < 0 {
+	if d.opts.RedeliverWindow < 0 {
 		return nil
 	}
 	start := d.now()
@@ -176,7 +176,7 @@ func (d *Dispatcher) redeliver(ctx context.Context) error {
 		if done || dl.Redelivery {
 			continue
 		}
-		if sent >= d.o.MaxRedeliveries {
+		if sent >= d.opts.MaxRedeliveries {
 			leftover = &failed[i]
 			d.log.Info().Int("sent", sent).Msg("redelivery cap reached for this scan; the rest waits for the next")
 			break

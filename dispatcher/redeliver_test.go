@@ -255,7 +255,7 @@ func TestSweepRemembersWhereItStopped(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := New(Options{Store: s, Queue: q, GitHub: f, Now: clock.Now, MaxRedeliveries: maxSent})
+		d, err := New(withConfigDefaults(Options{Store: s, Queue: q, GitHub: f, Now: clock.Now, MaxRedeliveries: maxSent}))
 		if err != nil {
 			t.Fatal(err)
 		}

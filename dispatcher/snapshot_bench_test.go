@@ -56,7 +56,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			d, err := New(Options{Store: s, Queue: q, GitHub: nilGitHub{}})
+			d, err := New(withConfigDefaults(Options{Store: s, Queue: q, GitHub: nilGitHub{}}))
 			if err != nil {
 				b.Fatal(err)
 			}

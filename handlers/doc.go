@@ -12,12 +12,21 @@
 // when the reconciler's sweeper has it redelivered. Webhooks are hints applied
 // monotonically; the reconciler repairs what they miss.
 //
-// Anything that reaches beyond the database (waking the dispatcher,
-// scheduling a reconcile, finishing a job through the queue service, the
-// App's bot login, metrics) goes through small interfaces declared here and
-// runs only after the transaction committed.
+// Each handler is a thin adapter: decode the payload into go-github's type,
+// take the installation id and a logger, call the domain, wrap the error.
+// Our jobs are changed only through the queue service (the Jobs interface:
+// AdvanceTx, NameRunnerTx, AttachRunTx, CheckLabelsTx, FinishTx), on
+// the delivery's transaction, and their outcomes are emitted by the queue
+// after the commit: the queue is the one announcer of job changes
+// (docs/ARCHITECTURE.md, "Job states"). Runners and GitHub's own jobs are
+// written here through the store's runner and GitHub-job methods. Anything
+// else that reaches beyond the database (waking the dispatcher, scheduling
+// a reconcile, runner changes for the dashboards, the App's bot login,
+// metrics) goes through small interfaces declared here, implemented by the
+// events router and cmd, and runs only after the transaction committed.
 //
-// handlers may import core, store, queue and go-githubapp/go-github. It must
-// never import server or dispatcher (they import it), nor talk to GitHub's
-// REST API other than through the interfaces it declares.
+// handlers may import core, command (the decoded comment), store, queue and
+// go-githubapp/go-github. It must never import server, dispatcher, events
+// or slash (cmd wires them in through the interfaces declared here), nor
+// talk to GitHub's REST API other than through those interfaces.
 package handlers

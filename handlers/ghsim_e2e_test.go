@@ -94,12 +94,14 @@ func simEndToEnd(t *testing.T, s *store.Store, ghes bool) {
 		t.Fatal(err)
 	}
 
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
 	for !h.getJob(job.ID).Status.Terminal() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("job never ended: %+v", h.getJob(job.ID))
+		case <-time.After(20 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -35,24 +35,24 @@ type Reconciler interface {
 	ScheduleScope(scope string, delay time.Duration)
 }
 
-// Finisher ends one of our jobs with its run's raw conclusion (mapping and
-// auto-requeue happen there). *queue.Service implements it. It must be
-// idempotent: finishing a job that already ended returns core.ErrTransition.
-//
-// It finishes on the delivery's own transaction and announces the outcome
-// after the commit, so a failed delivery rolls back the finish, the requeued
-// copy and the delivery record together, and a redelivery applies it once.
-type Finisher interface {
+// Jobs is the queue service, the one owner of our jobs' state
+// (docs/ARCHITECTURE.md, "Job states"); *queue.Service implements it. The
+// handlers change a job only through it, on the delivery's own transaction,
+// and pass each queue.Outcome to Emit after the commit: a failed delivery
+// rolls back the change (a finish, its requeued copy) together with the
+// delivery record, announces nothing, and a redelivery applies it once.
+// FinishTx must be idempotent: finishing a job that already ended returns
+// core.ErrTransition.
+type Jobs interface {
+	AdvanceTx(ctx context.Context, q *store.Q, job core.Job, to core.JobStatus, runnerName string) (queue.Outcome, error)
+	NameRunnerTx(ctx context.Context, q *store.Q, job core.Job, name string) (queue.Outcome, error)
+	AttachRunTx(ctx context.Context, q *store.Q, jobID, runID int64, runURL string) (queue.Outcome, error)
+	CheckLabelsTx(ctx context.Context, q *store.Q, job core.Job, runsOn []string) (queue.LabelCheck, error)
 	FinishTx(ctx context.Context, q *store.Q, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
 	Emit(out queue.Outcome)
 }
 
-// JobEvents hears about job changes the handlers made directly in the store
-// (triggered → running, run correlation), for live updates. queue.Events
-// implements it.
-type JobEvents interface {
-	JobChanged(job core.Job)
-}
+var _ Jobs = (*queue.Service)(nil)
 
 // RunnerEvents hears about every runner whose state a delivery changed
 // (created, busy, idle, retired), after the delivery committed, for live
@@ -76,17 +76,16 @@ type Metrics interface {
 }
 
 // Options configures the webhook endpoint. Store, Queue and WebhookSecret are
-// required; nil Waker, Reconciler, Events, Runners and Metrics do nothing.
+// required; nil Waker, Reconciler, Runners and Metrics do nothing.
 type Options struct {
 	Store  *store.Store
-	Queue  Finisher
+	Queue  Jobs
 	Logger zerolog.Logger
 	// WebhookSecret is the App's webhook secret. An empty secret is refused:
 	// go-github would skip the signature check altogether.
 	WebhookSecret string
 	Waker         Waker
 	Reconciler    Reconciler
-	Events        JobEvents
 	// Runners hears each runner change once, after the commit.
 	Runners RunnerEvents
 	// Installations, optional, is forgotten after installation and
@@ -116,11 +115,10 @@ type Options struct {
 // base holds what every event handler needs.
 type base struct {
 	store           *store.Store
-	queue           Finisher
+	queue           Jobs
 	log             zerolog.Logger
 	waker           Waker
 	reconciler      Reconciler
-	events          JobEvents
 	runners         RunnerEvents
 	installations   InstallationCache
 	metrics         Metrics
@@ -132,29 +130,26 @@ type base struct {
 
 // New builds the webhook endpoint: signature check, then go-githubapp's
 // event dispatcher with one handler per event.
-func New(o Options) (http.Handler, error) {
+func New(opts Options) (http.Handler, error) {
 	switch {
-	case o.Store == nil:
+	case opts.Store == nil:
 		return nil, errors.New("handlers: a store is required")
-	case o.Queue == nil:
+	case opts.Queue == nil:
 		return nil, errors.New("handlers: a queue service is required")
-	case o.WebhookSecret == "":
+	case opts.WebhookSecret == "":
 		return nil, errors.New("handlers: the webhook secret is empty; unsigned webhooks would be accepted")
 	}
 	b := &base{
-		store: o.Store, queue: o.Queue, log: o.Logger.With().Str("component", "handlers").Logger(),
-		waker: o.Waker, reconciler: o.Reconciler, events: o.Events, runners: o.Runners, installations: o.Installations, metrics: o.Metrics,
-		botLogin: o.BotLogin, anomalyDelay: o.AnomalyDelay, relistDelays: o.RelistDelays,
-		correlationSkew: o.CorrelationSkew,
+		store: opts.Store, queue: opts.Queue, log: opts.Logger.With().Str("component", "handlers").Logger(),
+		waker: opts.Waker, reconciler: opts.Reconciler, runners: opts.Runners, installations: opts.Installations,
+		metrics: opts.Metrics, botLogin: opts.BotLogin, anomalyDelay: opts.AnomalyDelay, relistDelays: opts.RelistDelays,
+		correlationSkew: opts.CorrelationSkew,
 	}
 	if b.waker == nil {
 		b.waker = nopWaker{}
 	}
 	if b.reconciler == nil {
 		b.reconciler = nopReconciler{}
-	}
-	if b.events == nil {
-		b.events = nopEvents{}
 	}
 	if b.runners == nil {
 		b.runners = nopRunners{}
@@ -177,10 +172,10 @@ func New(o Options) (http.Handler, error) {
 	handlers := []githubapp.EventHandler{
 		&WorkflowJob{b}, &WorkflowRun{b}, &Installation{b}, &InstallationRepositories{b}, &Ping{b},
 	}
-	if o.Slash != nil {
-		handlers = append(handlers, newIssueComment(b, o.Slash))
+	if opts.Slash != nil {
+		handlers = append(handlers, newIssueComment(b, opts.Slash))
 	}
-	return newEndpoint(b, o.WebhookSecret, handlers), nil
+	return newEndpoint(b, opts.WebhookSecret, handlers), nil
 }
 
 // errDuplicate aborts the transaction of a delivery recorded before.
@@ -225,7 +220,8 @@ func checkInstallation(event string, in *github.Installation, selection string) 
 type effects struct {
 	wakes  []string
 	scopes []scheduled
-	jobs   []core.Job
+	// jobs holds the queue's outcomes of our jobs' changes, in order.
+	jobs []queue.Outcome
 	// runners holds each runner the delivery changed, in its final state.
 	runners []core.Runner
 	// labelMismatch is (group, template) pairs to count.
@@ -298,8 +294,8 @@ func (b *base) run(fx effects) {
 	if fx.installations {
 		b.installations.ForgetInstallations()
 	}
-	for _, j := range fx.jobs {
-		b.events.JobChanged(j)
+	for _, out := range fx.jobs {
+		b.queue.Emit(out)
 	}
 	for _, r := range fx.runners {
 		b.runners.RunnerChanged(r)
@@ -332,10 +328,6 @@ func (nopWaker) Wake(string) {}
 type nopReconciler struct{}
 
 func (nopReconciler) ScheduleScope(string, time.Duration) {}
-
-type nopEvents struct{}
-
-func (nopEvents) JobChanged(core.Job) {}
 
 type nopInstallations struct{}
 

@@ -92,6 +92,11 @@ func (f *fakes) JobChanged(j core.Job) {
 	f.changed = append(f.changed, j)
 }
 
+// The queue's other announcements are not the handlers' concern here.
+func (f *fakes) JobCreated(core.Job) {}
+func (f *fakes) QueueChanged(string) {}
+func (f *fakes) GroupChanged(string) {}
+
 func (f *fakes) Delivery(event, outcome string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -166,15 +171,16 @@ func newHarness(t testing.TB, s *store.Store) *harness {
 	t.Helper()
 	h := &harness{t: t, s: s, f: &fakes{}, clock: &clock{t: t0}}
 	s.SetClock(h.clock.now)
-	q, err := queue.New(queue.Options{Store: s, Logger: zerolog.Nop()})
+	// The queue announces every change of our jobs, the handlers' too.
+	q, err := queue.New(queue.Options{Store: s, Logger: zerolog.Nop(), Events: h.f})
 	if err != nil {
 		t.Fatalf("queue: %v", err)
 	}
 	h.q = q
 	h.relists = []time.Duration{3 * time.Second, 15 * time.Second}
 	h.h, err = handlers.New(handlers.Options{
-		Store: s, Queue: finisher{h}, Logger: zerolog.Nop(), WebhookSecret: secret,
-		Waker: h.f, Reconciler: h.f, Events: h.f, Runners: h.f, Metrics: h.f, Installations: h.f,
+		Store: s, Queue: finisher{h.q, h}, Logger: zerolog.Nop(), WebhookSecret: secret,
+		Waker: h.f, Reconciler: h.f, Runners: h.f, Metrics: h.f, Installations: h.f,
 		BotLogin: func(ctx context.Context) (string, error) {
 			if h.botFn != nil {
 				return h.botFn(ctx)
@@ -192,7 +198,11 @@ func newHarness(t testing.TB, s *store.Store) *harness {
 	return h
 }
 
-type finisher struct{ h *harness }
+// finisher is the queue service with FinishTx and Emit instrumented.
+type finisher struct {
+	*queue.Service
+	h *harness
+}
 
 // FinishTx finishes on the delivery's transaction, failing as told after the
 // real work was done, so a test sees that work rolled back.

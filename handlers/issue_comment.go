@@ -4,27 +4,52 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-github/v89/github"
 	"github.com/palantir/go-githubapp/githubapp"
 
-	"github.com/ethpandaops/dispatchoor/slash"
+	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
 // CommentHandler runs /dispatch slash-commands; *slash.Service implements
-// it. Submit must return at once: the replies are paced a second apart,
+// it (handlers never imports package slash: cmd passes the service in). Submit must return at once: the replies are paced a second apart,
 // far longer than a webhook may take to answer.
 type CommentHandler interface {
 	// Relevant reports, without I/O, whether a comment can hold commands
 	// at all (created, not by a bot, in an allowed repository, mentions
 	// /dispatch), and why not.
-	Relevant(c slash.Comment) (bool, string)
-	Submit(c slash.Comment)
+	Relevant(c command.Comment) (bool, string)
+	Submit(c command.Comment)
+}
+
+// CommentFromEvent reads a command.Comment out of an issue_comment webhook.
+func CommentFromEvent(ev *github.IssueCommentEvent) command.Comment {
+	c := command.Comment{
+		InstallationID: ev.GetInstallation().GetID(),
+		Action:         ev.GetAction(),
+		Owner:          ev.GetRepo().GetOwner().GetLogin(),
+		Repo:           ev.GetRepo().GetName(),
+		Issue:          ev.GetIssue().GetNumber(),
+		// Only pull requests carry issue.pull_request (URLs, no branch).
+		IsPullRequest: ev.GetIssue().IsPullRequest(),
+		CommentID:     ev.GetComment().GetID(),
+		HTMLURL:       ev.GetComment().GetHTMLURL(),
+		Body:          ev.GetComment().GetBody(),
+		Author:        ev.GetComment().GetUser().GetLogin(),
+		AuthorType:    ev.GetComment().GetUser().GetType(),
+	}
+	if c.Owner == "" || c.Repo == "" {
+		if owner, repo, ok := strings.Cut(ev.GetRepo().GetFullName(), "/"); ok {
+			c.Owner, c.Repo = owner, repo
+		}
+	}
+	return c
 }
 
 // IssueComment hands /dispatch comments on issues and pull requests to the
-// slash-command service. All decisions live in package slash; this only
+// slash-command service. All decisions live in the slash-command service; this only
 // decodes, deduplicates by delivery and submits.
 type IssueComment struct {
 	*base
@@ -46,12 +71,12 @@ func (h *IssueComment) Handle(ctx context.Context, eventType, deliveryID string,
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return badPayload("decode issue_comment: %v", err)
 	}
-	c := slash.FromEvent(&ev)
+	c := CommentFromEvent(&ev)
 	log := h.logger(ctx, c.InstallationID).With().Str("action", c.Action).
 		Str("repo", c.Owner+"/"+c.Repo).Int64("comment", c.CommentID).Logger()
 	// Most comments are conversation, edits or bots: acknowledge them
 	// without touching the database. Edits are never run (see
-	// slash.Service.Relevant for why).
+	// the slash-command service's Relevant for why).
 	if ok, why := h.slash.Relevant(c); !ok {
 		log.Debug().Str("reason", why).Msg("comment ignored")
 		return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
+	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
@@ -38,7 +39,7 @@ const icSecret = "issue-comment-secret"
 func icEndpoint(t *testing.T, s *store.Store, c CommentHandler) http.Handler {
 	t.Helper()
 	b := &base{store: s, log: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
-		waker: nopWaker{}, reconciler: nopReconciler{}, events: nopEvents{}, metrics: nopMetrics{}}
+		waker: nopWaker{}, reconciler: nopReconciler{}, metrics: nopMetrics{}}
 	return newEndpoint(b, icSecret, []githubapp.EventHandler{newIssueComment(b, c)})
 }
 
@@ -46,12 +47,12 @@ func icEndpoint(t *testing.T, s *store.Store, c CommentHandler) http.Handler {
 type recordingSlash struct {
 	mu        sync.Mutex
 	relevant  bool
-	submitted []slash.Comment
+	submitted []command.Comment
 }
 
-func (r *recordingSlash) Relevant(slash.Comment) (bool, string) { return r.relevant, "test says no" }
+func (r *recordingSlash) Relevant(command.Comment) (bool, string) { return r.relevant, "test says no" }
 
-func (r *recordingSlash) Submit(c slash.Comment) {
+func (r *recordingSlash) Submit(c command.Comment) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.submitted = append(r.submitted, c)

@@ -92,7 +92,7 @@ func (h *WorkflowJob) applyJob(ctx context.Context, q *store.Q, fx *effects, ev 
 			return err
 		}
 		if ours.ID != 0 {
-			j, err := h.advance(ctx, q, fx, ours, core.StatusRunning, store.TransitionRequest{RunnerName: wj.GetRunnerName()}, log)
+			j, err := h.advance(ctx, q, fx, ours, core.StatusRunning, wj.GetRunnerName(), log)
 			if err != nil {
 				return err
 			}
@@ -239,53 +239,34 @@ func (h *WorkflowJob) runnerDone(ctx context.Context, q *store.Q, fx *effects, e
 	return nil
 }
 
-// recordRunnerName names the runner on our job when the job is already
-// running: GitHub sends the run's in_progress (no runner) before the job's
-// in_progress (with the runner), so the transition to running usually
-// happened without a name. A job that ended keeps the name it ended with.
+// recordRunnerName names the runner on our job (see queue.NameRunnerTx).
+// j is the job as this delivery left it (advance returns it), so the usual
+// case, a transition to running that already named the runner, needs no
+// read.
 func (h *WorkflowJob) recordRunnerName(ctx context.Context, q *store.Q, fx *effects, j core.Job, name string) error {
-	// j is the job as this delivery left it (advance returns it), so the
-	// usual case, a transition to running that already named the runner,
-	// needs no read.
-	if name == "" || j.Status.Terminal() || j.RunnerName == name {
-		return nil
-	}
-	if err := q.SetJobRunnerName(ctx, j.ID, name); errors.Is(err, store.ErrConflict) {
-		return nil // ended meanwhile
-	} else if err != nil {
-		return err
-	}
-	j, err := q.GetJob(ctx, j.ID)
+	out, err := h.queue.NameRunnerTx(ctx, q, j, name)
 	if err != nil {
 		return err
 	}
-	fx.jobs = append(fx.jobs, j)
+	if out.Changed() {
+		fx.jobs = append(fx.jobs, out)
+	}
 	return nil
 }
 
-// advance moves our job towards to, tolerating news we already had: a job
-// already there or past it is left alone, and a lost race (the dispatcher
-// moved it meanwhile) is read again.
-func (b *base) advance(ctx context.Context, q *store.Q, fx *effects, job core.Job, to core.JobStatus, req store.TransitionRequest, log zerolog.Logger) (core.Job, error) {
-	for range 3 {
-		if core.CheckTransition(job.Status, to) != nil {
-			return job, nil
-		}
-		req.JobID, req.From, req.To = job.ID, job.Status, to
-		j, err := q.Transition(ctx, req)
-		if err == nil {
-			log.Info().Str("from", string(req.From)).Str("to", string(to)).Int64("run", j.RunID).Msg("job advanced")
-			fx.jobs = append(fx.jobs, j)
-			return j, nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return core.Job{}, err
-		}
-		if job, err = q.GetJob(ctx, job.ID); err != nil {
-			return core.Job{}, err
-		}
+// advance moves our job towards to (see queue.AdvanceTx: news already had
+// is tolerated) and returns it as stored.
+func (b *base) advance(ctx context.Context, q *store.Q, fx *effects, job core.Job, to core.JobStatus, runnerName string, log zerolog.Logger) (core.Job, error) {
+	from := job.Status
+	out, err := b.queue.AdvanceTx(ctx, q, job, to, runnerName)
+	if err != nil {
+		return core.Job{}, err
 	}
-	return core.Job{}, fmt.Errorf("advance job %d to %s: %w", job.ID, to, store.ErrConflict)
+	if out.Changed() {
+		log.Info().Str("from", string(from)).Str("to", string(to)).Int64("run", out.Job.RunID).Msg("job advanced")
+		fx.jobs = append(fx.jobs, out)
+	}
+	return out.Job, nil
 }
 
 var _ githubapp.EventHandler = (*WorkflowJob)(nil)

@@ -71,7 +71,7 @@ func (h *WorkflowRun) Handle(ctx context.Context, eventType, deliveryID string, 
 
 // applyRun applies one workflow_run event and returns the outcome of
 // finishing our job, if it finished, for announcing after the commit.
-func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowRunEvent, bot string, fin Finisher, log zerolog.Logger) (*queue.Outcome, error) {
+func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev *github.WorkflowRunEvent, bot string, fin Jobs, log zerolog.Logger) (*queue.Outcome, error) {
 	run := ev.GetWorkflowRun()
 	job, err := q.FindJobByRunID(ctx, run.GetID())
 	correlated := false
@@ -117,10 +117,10 @@ func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev 
 		if err != nil {
 			return nil, err
 		}
-		_, err = h.advance(ctx, q, fx, job, core.StatusRunning, store.TransitionRequest{RunnerName: runner}, log)
+		_, err = h.advance(ctx, q, fx, job, core.StatusRunning, runner, log)
 		return nil, err
 	default: // requested, queued, pending, waiting
-		_, err := h.advance(ctx, q, fx, job, core.StatusTriggered, store.TransitionRequest{}, log)
+		_, err := h.advance(ctx, q, fx, job, core.StatusTriggered, "", log)
 		return nil, err
 	}
 }
@@ -131,15 +131,16 @@ func (h *WorkflowRun) applyRun(ctx context.Context, q *store.Q, fx *effects, ev 
 // GitHub queued before this event arrived are label-checked now, since their
 // own events found no job of ours.
 func (h *WorkflowRun) attachRun(ctx context.Context, q *store.Q, fx *effects, job core.Job, run *github.WorkflowRun, log zerolog.Logger) (core.Job, error) {
-	j, err := q.AttachRun(ctx, job.ID, run.GetID(), run.GetHTMLURL())
+	out, err := h.queue.AttachRunTx(ctx, q, job.ID, run.GetID(), run.GetHTMLURL())
 	if err != nil {
 		return core.Job{}, err
 	}
+	j := out.Job
 	if _, err := q.LinkGitHubRunToJob(ctx, run.GetID(), j.ID); err != nil {
 		return core.Job{}, err
 	}
 	log.Info().Str("job_status", string(j.Status)).Msg("run attached to its job")
-	fx.jobs = append(fx.jobs, j)
+	fx.jobs = append(fx.jobs, out)
 	gjs, err := q.GitHubJobsOfRun(ctx, run.GetID())
 	if err != nil {
 		return core.Job{}, err
@@ -159,7 +160,7 @@ func (h *WorkflowRun) attachRun(ctx context.Context, q *store.Q, fx *effects, jo
 // and auto-requeue happen in the queue service) on the delivery's
 // transaction. A job already ended (a duplicate event, the reconciler) is
 // left alone.
-func (h *WorkflowRun) finish(ctx context.Context, q *store.Q, fx *effects, fin Finisher, job core.Job, run *github.WorkflowRun, log zerolog.Logger) (*queue.Outcome, error) {
+func (h *WorkflowRun) finish(ctx context.Context, q *store.Q, fx *effects, fin Jobs, job core.Job, run *github.WorkflowRun, log zerolog.Logger) (*queue.Outcome, error) {
 	if job.Status.Terminal() {
 		return nil, nil
 	}

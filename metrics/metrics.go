@@ -41,6 +41,7 @@ type Metrics struct {
 	startTimeouts   *prometheus.CounterVec
 	reconciles      *prometheus.CounterVec
 	redeliveries    *prometheus.CounterVec
+	eventsDropped   *prometheus.CounterVec
 
 	// remaining mirrors the rate-limit gauge for /status.
 	mu        sync.Mutex
@@ -101,6 +102,7 @@ func New() *Metrics {
 	m.startTimeouts = counterVec("start_timeouts_total", "Triggered runs that did not start within start_timeout.", "group")
 	m.reconciles = counterVec("reconciles_total", "Runner scope re-listings by outcome (ok, error).", "scope", "outcome")
 	m.redeliveries = counterVec("webhook_redeliveries_total", "Failed webhook deliveries asked to be sent again.", "event")
+	m.eventsDropped = counterVec("replica_events_dropped_total", "Events not published to other replicas because the publishing queue was full.", "kind")
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -259,6 +261,15 @@ func (m *Metrics) WebSocketDropped() {
 		return
 	}
 	m.wsDropped.Inc()
+}
+
+// ReplicaEventDropped counts an event of kind (a notify kind: job, queue,
+// group, runner, wake) that was not published to other replicas.
+func (m *Metrics) ReplicaEventDropped(kind string) {
+	if m == nil {
+		return
+	}
+	m.eventsDropped.WithLabelValues(kind).Inc()
 }
 
 // The methods below satisfy dispatcher.Metrics and handlers.Metrics as

@@ -43,6 +43,7 @@ func TestEveryMetricMovesAndIsScraped(t *testing.T) {
 		{"redelivered", func(m *Metrics) { m.Redelivered("workflow_job") }, `dispatchoor_webhook_redeliveries_total{event="workflow_job"} 1`},
 		{"delivery (handlers hook)", func(m *Metrics) { m.Delivery("ping", "applied") }, `dispatchoor_webhook_deliveries_total{event="ping",outcome="applied"} 1`},
 		{"websocket dropped", func(m *Metrics) { m.WebSocketDropped() }, `dispatchoor_websocket_dropped_total 1`},
+		{"replica event dropped", func(m *Metrics) { m.ReplicaEventDropped("job") }, `dispatchoor_replica_events_dropped_total{kind="job"} 1`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,12 +9,30 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// Outcome is a job after a state change, and the copy auto-requeue put at
-// the bottom of its queue, if any.
+// Outcome is a job after a change, and the copy auto-requeue put at the
+// bottom of its queue, if any. It also remembers what Emit must announce,
+// so a caller applying several changes on one transaction announces each
+// the way the change it came from requires.
 type Outcome struct {
 	Job      core.Job
 	Requeued *core.Job
+	announce announcement
 }
+
+// Changed reports whether the change behind the Outcome happened (Emit
+// announces something); a ...Tx method that found nothing to do returns the
+// job as it was, unchanged.
+func (o Outcome) Changed() bool { return o.announce != announceNothing }
+
+// announcement is what Emit tells the listeners about an Outcome.
+type announcement int
+
+const (
+	announceNothing    announcement = iota // nothing changed
+	announceJob                            // the job's fields changed, not its place in the queue
+	announceTransition                     // a state step: the job, its requeued copy, the queue
+	announceFinish                         // a run's conclusion: as a step, and logged
+)
 
 // raceRetries bounds how often an operation that reads a job's status and
 // then updates it conditionally starts over after losing a race (a webhook
@@ -56,7 +74,7 @@ func (s *Service) Transition(ctx context.Context, req store.TransitionRequest) (
 	if err != nil {
 		return Outcome{}, err
 	}
-	s.emit(out)
+	s.Emit(out)
 	return out, nil
 }
 
@@ -73,7 +91,7 @@ func (s *Service) transitionTx(ctx context.Context, q *store.Q, req store.Transi
 			return Outcome{}, err
 		}
 	}
-	out := Outcome{Job: j}
+	out := Outcome{Job: j, announce: announceTransition}
 	out.Requeued, err = s.requeue(ctx, q, j)
 	if err != nil {
 		return Outcome{}, err
@@ -118,18 +136,6 @@ func (s *Service) requeue(ctx context.Context, q *store.Q, j core.Job) (*core.Jo
 	return &cp, nil
 }
 
-// WillRequeue says whether cancelling job now would be followed by a copy at
-// the bottom of its queue, so the UI can warn before the user confirms. The
-// decision is core.ShouldRequeue's: a job without a run (withdrawn from the
-// queue, or cancelled before its dispatch returned) is never requeued.
-func WillRequeue(j core.Job) bool {
-	if j.Status.Terminal() {
-		return false
-	}
-	j.Status = core.StatusCancelled
-	return core.ShouldRequeue(j)
-}
-
 // Finish records a workflow run's conclusion on its job: the conclusion maps
 // to a terminal status (core.StatusForConclusion; unknown ones fail the job),
 // and auto-requeue applies. A job that already ended gets core.ErrTransition,
@@ -148,10 +154,22 @@ func (s *Service) Finish(ctx context.Context, jobID int64, conclusion, runnerNam
 	return out, nil
 }
 
-// Emit announces an Outcome that FinishTx returned, once the caller's
+// Emit announces an Outcome that a ...Tx method returned, once the caller's
 // transaction has committed (announcing earlier could tell the UI and the
-// dispatcher about a change that is then rolled back), and logs it.
+// dispatcher about a change that is then rolled back). An unchanged
+// Outcome announces nothing; a finished job is logged too.
 func (s *Service) Emit(out Outcome) {
+	switch out.announce {
+	case announceNothing:
+		return
+	case announceJob:
+		s.events.JobChanged(out.Job)
+		return
+	case announceTransition:
+		s.emit(out)
+		return
+	case announceFinish:
+	}
 	l := s.log.Info().Int64("job", out.Job.ID).Str("group", out.Job.GroupID).Int64("run", out.Job.RunID).
 		Str("conclusion", out.Job.Conclusion).Str("status", string(out.Job.Status))
 	if out.Requeued != nil {
@@ -183,6 +201,7 @@ func (s *Service) FinishTx(ctx context.Context, q *store.Q, jobID int64, conclus
 			JobID: jobID, From: j.Status, To: to, Conclusion: conclusion, RunnerName: runnerName,
 		})
 		if err == nil {
+			out.announce = announceFinish
 			return out, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {

@@ -254,29 +254,6 @@ func TestCancelRefusals(t *testing.T) {
 	})
 }
 
-func TestWillRequeue(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		job  core.Job
-		want bool
-	}{
-		{"running with auto-requeue", core.Job{Status: core.StatusRunning, AutoRequeue: true, RunID: 1}, true},
-		{"running at its limit", core.Job{Status: core.StatusRunning, AutoRequeue: true, RequeueLimit: 2, RequeueCount: 2, RunID: 1}, false},
-		{"running below its limit", core.Job{Status: core.StatusRunning, AutoRequeue: true, RequeueLimit: 2, RequeueCount: 1, RunID: 1}, true},
-		{"dispatching without a run yet", core.Job{Status: core.StatusDispatching, AutoRequeue: true}, false},
-		{"dispatching with an adopted run", core.Job{Status: core.StatusDispatching, AutoRequeue: true, RunID: 5}, true},
-		{"running without auto-requeue", core.Job{Status: core.StatusRunning, RunID: 1}, false},
-		{"pending is withdrawn, never requeued", core.Job{Status: core.StatusPending, AutoRequeue: true}, false},
-		{"already finished", core.Job{Status: core.StatusCompleted, AutoRequeue: true, RunID: 1}, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := queue.WillRequeue(c.job); got != c.want {
-				t.Fatalf("WillRequeue = %v, want %v", got, c.want)
-			}
-		})
-	}
-}
-
 func TestClaimEmitsAndSkipsPausedGroups(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()

@@ -159,11 +159,16 @@ func TestSetAutoRequeueBeforeCancelPreventsTheRequeue(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, s)
 		j := f.run(t, f.enqueue(t, queue.EnqueueRequest{AutoRequeue: true}).ID, core.StatusRunning)
-		if !queue.WillRequeue(j) {
-			t.Fatal("running auto-requeue job: WillRequeue false")
+		// What auto-requeue would decide if the job ended cancelled now.
+		requeuedIfCancelled := func(j core.Job) bool {
+			j.Status = core.StatusCancelled
+			return core.ShouldRequeue(j)
+		}
+		if !requeuedIfCancelled(j) {
+			t.Fatal("running auto-requeue job: a cancel would not requeue it")
 		}
 		off, err := f.svc.SetAutoRequeue(ctx, j.ID, false, 0)
-		if err != nil || off.AutoRequeue || queue.WillRequeue(off) {
+		if err != nil || off.AutoRequeue || requeuedIfCancelled(off) {
 			t.Fatalf("disable requeue: %+v %v", off, err)
 		}
 		if _, err := f.svc.Cancel(ctx, j.ID, "bob"); err != nil {

@@ -14,9 +14,10 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// Events receives notifications after a change has committed. Implementations
-// must return quickly (queue the work); they are called on the caller's
-// goroutine.
+// Events receives notifications after a change has committed; the queue is
+// the only announcer of job, queue and group changes, and the events router
+// (package events) implements it. Implementations must return quickly
+// (queue the work); they are called on the caller's goroutine.
 type Events interface {
 	// JobCreated: a job entered a queue (enqueued, or an auto-requeue copy).
 	JobCreated(job core.Job)
@@ -56,13 +57,13 @@ type Service struct {
 }
 
 // New builds a Service.
-func New(o Options) (*Service, error) {
-	if o.Store == nil {
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil {
 		return nil, errors.New("queue: a store is required")
 	}
 	s := &Service{
-		store: o.Store, log: o.Logger.With().Str("component", "queue").Logger(),
-		events: o.Events, canceller: o.Canceller, now: o.Now,
+		store: opts.Store, log: opts.Logger.With().Str("component", "queue").Logger(),
+		events: opts.Events, canceller: opts.Canceller, now: opts.Now,
 	}
 	if s.events == nil {
 		s.events = nopEvents{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
@@ -50,6 +51,7 @@ func (b *syncBuffer) String() string {
 type harness struct {
 	t       *testing.T
 	srv     *Server
+	hub     *hub.Hub
 	st      *store.Store
 	q       *queue.Service
 	metrics *metrics.Metrics
@@ -59,7 +61,7 @@ type harness struct {
 
 type harnessOpts struct {
 	mutate func(c *config.Config)
-	hub    HubOptions
+	hub    hub.Options
 	// noStart skips Start (basic users not synced).
 	noStart bool
 	// options adjusts the server's Options before New.
@@ -108,14 +110,14 @@ func newHarness(t *testing.T, st *store.Store, o harnessOpts) *harness {
 	log := zerolog.New(logs)
 	m := metrics.New()
 	ho := o.hub
-	ho.Logger, ho.Metrics, ho.Store = log, m, st
-	hub := NewHub(ho)
-	q, err := queue.New(queue.Options{Store: st, Logger: log, Events: hub})
+	ho.Logger, ho.Metrics, ho.Store, ho.JobView = log, m, st, JobView
+	wsHub := hub.New(ho)
+	q, err := queue.New(queue.Options{Store: st, Logger: log, Events: wsHub})
 	if err != nil {
 		t.Fatal(err)
 	}
 	so := Options{
-		Logger: log, Store: st, Version: "test", Config: cfg, Queue: q, Metrics: m, Hub: hub,
+		Logger: log, Store: st, Version: "test", Config: cfg, Queue: q, Metrics: m, Hub: wsHub,
 		BcryptCost: bcrypt.MinCost,
 	}
 	if o.options != nil {
@@ -128,7 +130,7 @@ func newHarness(t *testing.T, st *store.Store, o harnessOpts) *harness {
 			t.Fatalf("start: %v", err)
 		}
 	}
-	return &harness{t: t, srv: srv, st: st, q: q, metrics: m, logs: logs, cfg: cfg}
+	return &harness{t: t, srv: srv, hub: wsHub, st: st, q: q, metrics: m, logs: logs, cfg: cfg}
 }
 
 // caller is how a request authenticates.

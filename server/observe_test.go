@@ -104,14 +104,14 @@ func TestMetricsMoveWithTheAPI(t *testing.T) {
 		}}); err != nil {
 			t.Fatal(err)
 		}
-		h.srv.Hub().RunnerChanged(core.Runner{ID: 1, Name: "r1", Status: core.RunnerOnline, Busy: true})
+		h.hub.RunnerChanged(core.Runner{ID: 1, Name: "r1", Status: core.RunnerOnline, Busy: true})
 		// A job announced as running twice (start, then a cancel request)
 		// is one wait observation.
 		started := time.Now()
 		running := core.Job{ID: 99, GroupID: testGroup, Status: core.StatusRunning, CreatedAt: started.Add(-3 * time.Second), StartedAt: &started}
-		h.srv.Hub().JobChanged(running)
+		h.hub.JobChanged(running)
 		running.CancelRequested = true
-		h.srv.Hub().JobChanged(running)
+		h.hub.JobChanged(running)
 		want := []string{
 			"dispatchoor_runners_online 2",
 			"dispatchoor_runners_busy 1",
@@ -131,9 +131,7 @@ func TestMetricsMoveWithTheAPI(t *testing.T) {
 			}
 			return true
 		})
-		flushed := make(chan struct{})
-		h.srv.Hub().enqueue(func(context.Context) { close(flushed) })
-		<-flushed
+		h.hub.Flush()
 		if m := scrapeMetrics(t, h); !strings.Contains(m, "dispatchoor_job_wait_seconds_count 1") {
 			t.Fatalf("job wait observed more than once:\n%s", grep(m, "job_wait_seconds_count"))
 		}

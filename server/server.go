@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/config"
+	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
@@ -85,9 +86,9 @@ type Options struct {
 	// BcryptCost hashes plaintext passwords from the config; 0 is
 	// bcrypt.DefaultCost. Tests lower it.
 	BcryptCost int
-	// Hub is the WebSocket hub, built first so the queue service can take
-	// it as its Events; nil builds one (then nothing feeds it events).
-	Hub *Hub
+	// Hub is the WebSocket hub (package hub), which cmd subscribes to the
+	// events router; nil builds one without a store.
+	Hub WebSocketHub
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Draining reports a graceful shutdown in progress: /health answers
@@ -112,7 +113,7 @@ type Server struct {
 	oauth     *githubLogin
 	limits    *rateLimiters
 	clientIP  clientAddr
-	hub       *Hub
+	hub       WebSocketHub
 	touches   *sessionTouches
 	now       func() time.Time
 	started   atomic.Bool
@@ -148,9 +149,9 @@ func New(opts Options) *Server {
 	s.clientIP = clientAddr{trusted: cfg.Server.TrustedProxyPrefixes()}
 	s.hub = opts.Hub
 	if s.hub == nil {
-		s.hub = NewHub(HubOptions{Logger: opts.Logger, Metrics: s.metrics, Store: s.store})
+		s.hub = hub.New(hub.Options{Logger: opts.Logger, Metrics: s.metrics, Store: s.store, JobView: JobView})
 	}
-	s.hub.setOrigins(s.allowedOrigins())
+	s.hub.SetOrigins(s.allowedOrigins())
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
@@ -181,7 +182,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	// Queue and fleet gauges start from the database, not from zero, so a
 	// restart does not report an empty queue until the next change.
-	s.hub.refreshGauges(ctx)
+	s.hub.RefreshGauges(ctx)
 	s.started.Store(true)
 	go s.cleanSessions(ctx)
 	return nil
@@ -217,10 +218,6 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	return s.hub.Close()
 }
-
-// Hub is the WebSocket hub: it implements queue.Events and takes runner and
-// system events, so cmd can hand it to the queue service and the dispatcher.
-func (s *Server) Hub() *Hub { return s.hub }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 

@@ -12,9 +12,17 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
+
+// wsMessage is what the hub sends clients.
+type wsMessage struct {
+	Type    string `json:"type"`
+	GroupID string `json:"group_id,omitempty"`
+	Data    any    `json:"data"`
+}
 
 func wsURL(srv *httptest.Server) string {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/ws"
@@ -115,23 +123,23 @@ func TestWebSocketGroupSubscriptions(t *testing.T) {
 		subscribe(t, two, otherGroup)
 
 		j := h.enqueue(admin, "bottom")
-		m := readMsg(t, one, MsgJobState)
+		m := readMsg(t, one, hub.MsgJobState)
 		if m.GroupID != testGroup {
 			t.Fatalf("job_state for %s", m.GroupID)
 		}
-		q := readMsg(t, one, MsgQueueUpdate)
+		q := readMsg(t, one, hub.MsgQueueUpdate)
 		counts := q.Data.(map[string]any)["counts"].(map[string]any)
 		if counts["pending"] != float64(1) {
 			t.Fatalf("queue_update counts %v", counts)
 		}
 		h.doJSON(admin, "POST", "/api/v1/groups/"+testGroup+"/pause", nil, 200, nil)
-		if g := readMsg(t, one, MsgGroupUpdate); g.Data.(map[string]any)["paused"] != true {
+		if g := readMsg(t, one, hub.MsgGroupUpdate); g.Data.(map[string]any)["paused"] != true {
 			t.Fatalf("group_update %v", g.Data)
 		}
-		h.srv.Hub().RunnerChanged(core.Runner{ID: 5, Name: "r5", Status: core.RunnerOnline})
-		h.srv.Hub().SystemStatus(map[string]any{"leader": true})
+		h.hub.RunnerChanged(core.Runner{ID: 5, Name: "r5", Status: core.RunnerOnline})
+		h.hub.SystemStatus(map[string]any{"leader": true})
 		// The other client gets the broadcasts but none of g1's messages.
-		for _, want := range []string{MsgRunnerStatus, MsgSystemStatus} {
+		for _, want := range []string{hub.MsgRunnerStatus, hub.MsgSystemStatus} {
 			_ = two.SetReadDeadline(time.Now().Add(5 * time.Second))
 			_, b, err := two.ReadMessage()
 			if err != nil {
@@ -143,7 +151,7 @@ func TestWebSocketGroupSubscriptions(t *testing.T) {
 				t.Fatalf("subscriber of %s got %s (%s), want %s", otherGroup, got.Type, b, want)
 			}
 		}
-		readMsg(t, one, MsgRunnerStatus)
+		readMsg(t, one, hub.MsgRunnerStatus)
 		_ = j
 	})
 }
@@ -155,7 +163,7 @@ func TestWebSocketSlowClientIsDropped(t *testing.T) {
 	// even on a loaded machine under -race: 64 messages of lag and 2s per
 	// write. The never-reading client still fills both once the kernel's
 	// socket buffers are full, long before the 20 MB below are sent.
-	h := newHarness(t, storetest.SQLite(t), harnessOpts{hub: HubOptions{BufferSize: 64, WriteWait: 2 * time.Second}})
+	h := newHarness(t, storetest.SQLite(t), harnessOpts{hub: hub.Options{BufferSize: 64, WriteWait: 2 * time.Second}})
 	srv := httptest.NewServer(h.srv)
 	defer srv.Close()
 	admin := h.session("admin")
@@ -168,7 +176,7 @@ func TestWebSocketSlowClientIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return h.srv.Hub().Clients() == 2 })
+	waitFor(t, func() bool { return h.hub.Clients() == 2 })
 
 	done := make(chan int)
 	go func() {
@@ -192,32 +200,34 @@ func TestWebSocketSlowClientIsDropped(t *testing.T) {
 	// absorb, paced so that a client that does read keeps up.
 	const total = 600
 	for i := range total {
-		h.srv.Hub().SystemStatus(map[string]any{"i": i, "pad": big})
+		h.hub.SystemStatus(map[string]any{"i": i, "pad": big})
 		time.Sleep(time.Millisecond)
 	}
-	h.srv.Hub().SystemStatus(map[string]any{"last": true})
+	h.hub.SystemStatus(map[string]any{"last": true})
 	if n := <-done; n < total {
 		t.Fatalf("the reading client got %d of %d messages", n, total+1)
 	}
-	waitFor(t, func() bool { return h.srv.Hub().Clients() == 1 })
+	waitFor(t, func() bool { return h.hub.Clients() == 1 })
 	if m := scrapeMetrics(t, h); !strings.Contains(m, "dispatchoor_websocket_dropped_total 1") {
 		t.Fatalf("drop not counted:\n%s", grep(m, "websocket"))
 	}
 	// Events after a drop and after Close must not panic.
-	h.srv.Hub().SystemStatus("after drop")
+	h.hub.SystemStatus("after drop")
 	_ = h.srv.Close()
-	h.srv.Hub().JobChanged(core.Job{ID: 1, GroupID: testGroup})
-	h.srv.Hub().QueueChanged(testGroup)
+	h.hub.JobChanged(core.Job{ID: 1, GroupID: testGroup})
+	h.hub.QueueChanged(testGroup)
 }
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatal("condition not met in 10s")
+		case <-time.After(20 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -234,8 +244,8 @@ func TestBroadcastJobShowsWithoutCounting(t *testing.T) {
 	}
 	subscribe(t, conn, testGroup)
 	done := time.Now()
-	h.srv.Hub().BroadcastJob(core.Job{ID: 77, GroupID: testGroup, Status: core.StatusCompleted, CompletedAt: &done})
-	m := readMsg(t, conn, MsgJobState)
+	h.hub.BroadcastJob(core.Job{ID: 77, GroupID: testGroup, Status: core.StatusCompleted, CompletedAt: &done})
+	m := readMsg(t, conn, hub.MsgJobState)
 	if m.Data.(map[string]any)["id"] != float64(77) {
 		t.Fatalf("job_state %v", m.Data)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
+	"github.com/ethpandaops/dispatchoor/handlers"
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/slash"
 	"github.com/ethpandaops/dispatchoor/store"
@@ -182,9 +183,9 @@ func (w *world) receive(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ic, ok := ev.(*github.IssueCommentEvent); ok {
-		w.svc.Submit(slash.FromEvent(ic))
+		w.svc.Submit(handlers.CommentFromEvent(ic))
 		if w.dupe.Load() {
-			w.svc.Submit(slash.FromEvent(ic))
+			w.svc.Submit(handlers.CommentFromEvent(ic))
 		}
 	}
 	rw.WriteHeader(http.StatusOK)

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
+	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
@@ -126,45 +126,10 @@ func New(o Options) (*Service, error) {
 	}, nil
 }
 
-// Comment is one issue_comment event, reduced to what commands need.
-type Comment struct {
-	InstallationID int64
-	// Action is created, edited or deleted; only created runs commands.
-	Action        string
-	Owner, Repo   string
-	Issue         int
-	IsPullRequest bool
-	CommentID     int64
-	HTMLURL       string
-	Body          string
-	Author        string
-	// AuthorType is GitHub's user.type: User, Bot or Organization.
-	AuthorType string
-}
-
-// FromEvent reads a Comment out of an issue_comment webhook.
-func FromEvent(ev *github.IssueCommentEvent) Comment {
-	c := Comment{
-		InstallationID: ev.GetInstallation().GetID(),
-		Action:         ev.GetAction(),
-		Owner:          ev.GetRepo().GetOwner().GetLogin(),
-		Repo:           ev.GetRepo().GetName(),
-		Issue:          ev.GetIssue().GetNumber(),
-		// Only pull requests carry issue.pull_request (URLs, no branch).
-		IsPullRequest: ev.GetIssue().IsPullRequest(),
-		CommentID:     ev.GetComment().GetID(),
-		HTMLURL:       ev.GetComment().GetHTMLURL(),
-		Body:          ev.GetComment().GetBody(),
-		Author:        ev.GetComment().GetUser().GetLogin(),
-		AuthorType:    ev.GetComment().GetUser().GetType(),
-	}
-	if c.Owner == "" || c.Repo == "" {
-		if owner, repo, ok := strings.Cut(ev.GetRepo().GetFullName(), "/"); ok {
-			c.Owner, c.Repo = owner, repo
-		}
-	}
-	return c
-}
+// Comment is one issue_comment event, reduced to what commands need. It is
+// declared in package command so the webhook handlers can decode one
+// without importing this package.
+type Comment = command.Comment
 
 // Result says what became of a comment.
 type Result struct {

@@ -89,7 +89,7 @@ func (s *Service) QueueChanged(string) {}
 // GroupChanged implements queue.Events.
 func (s *Service) GroupChanged(string) {}
 
-// JobChanged implements queue.Events (and handlers.JobEvents): when a job
+// JobChanged implements queue.Events (and events.JobListener): when a job
 // queued from a comment was dispatched or ended, the comment gets 🚀 and our
 // reply is edited. It returns at once; the paced writes run in the
 // background.

@@ -15,8 +15,10 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/dispatcher"
+	"github.com/ethpandaops/dispatchoor/events"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/handlers"
+	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/leader"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/notify"
@@ -38,6 +40,7 @@ type app struct {
 	st    *store.Store
 	lead  *leader.Leader
 	bus   notify.Bus
+	ev    *events.Router
 	m     *metrics.Metrics
 	q     *queue.Service
 	ghc   *gh.Client
@@ -73,11 +76,11 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		return nil, err
 	}
 	groups, templates := cfg.Groups()
-	sync, err := a.st.SyncConfig(ctx, groups, templates)
+	synced, err := a.st.SyncConfig(ctx, groups, templates)
 	if err != nil {
 		return nil, fmt.Errorf("sync groups and templates from config: %w", err)
 	}
-	log.Info().Str("component", "main").Interface("sync", sync).Msg("groups and templates synced from config")
+	log.Info().Str("component", "main").Interface("sync", synced).Msg("groups and templates synced from config")
 
 	creds, err := setup.Resolve(ctx, setup.ResolveOptions{Store: a.st, ConfigHasApp: cfg.GitHub.App.Configured(), Getenv: os.Getenv})
 	if err != nil {
@@ -88,11 +91,18 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	}
 
 	a.m = metrics.New()
-	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
 	if a.bus, err = newBus(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	ev := &events{hub: hub, bus: a.bus, log: log.With().Str("component", "events").Logger()}
+	// The router comes first: everything that announces changes takes it,
+	// and everything that reacts subscribes to it once built
+	// (docs/ARCHITECTURE.md, "Event flow").
+	if a.ev, err = events.New(events.Options{Bus: a.bus, Jobs: a.st, Logger: log, Metrics: a.m}); err != nil {
+		return nil, err
+	}
+	ev := a.ev
+	wsHub := hub.New(hub.Options{Logger: log, Metrics: a.m, Store: a.st, JobView: server.JobView})
+	ev.SubscribeDashboard(wsHub)
 
 	if !creds.SetupMode() {
 		if a.ghc, err = newGitHub(cfg, log, a.m); err != nil {
@@ -111,7 +121,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	var hooks http.Handler
 	if a.ghc != nil {
 		a.disp, err = dispatcher.New(dispatcher.Options{
-			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev, Jobs: ev,
+			Store: a.st, Queue: a.q, GitHub: a.ghc, Logger: log, Metrics: status, Runners: ev,
 			Interval: cfg.Dispatcher.Interval, ReconcileInterval: cfg.Dispatcher.ReconcileInterval,
 			StartTimeout: cfg.Dispatcher.StartTimeout, DispatchingGrace: cfg.Dispatcher.DispatchingGrace,
 			OverdueAfter: cfg.Dispatcher.OverdueAfter, RedeliverInterval: cfg.Dispatcher.RedeliverInterval,
@@ -119,7 +129,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 		if err != nil {
 			return nil, err
 		}
-		ev.setDispatcher(a.disp)
+		ev.SubscribeWaker(a.disp)
 		var commands handlers.CommentHandler
 		if cfg.SlashCommands.Enabled {
 			a.slash, err = slash.New(slash.Options{
@@ -130,23 +140,21 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 			if err != nil {
 				return nil, err
 			}
-			ev.setSlash(a.slash)
+			ev.SubscribeJobs(a.slash)
 			commands = a.slash
 		}
 		hooks, err = handlers.New(handlers.Options{
 			Store: a.st, Queue: a.q, Logger: log, WebhookSecret: cfg.GitHub.App.WebhookSecret.Value(),
-			Waker: ev, Reconciler: ev, Events: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
+			Waker: ev, Reconciler: ev, Metrics: a.m, BotLogin: a.ghc.BotLogin,
 			Slash: commands, Runners: ev, Installations: a.ghc,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	a.bus.Subscribe(ev.remote(a.st))
-
 	sopts := server.Options{
 		Logger: log, Store: a.st, Version: buildVersion(), Config: cfg, Queue: a.q, Metrics: a.m,
-		Hub: hub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
+		Hub: wsHub, Webhooks: hooks, Status: status, Draining: a.draining.Load,
 		TemplateReloader: reloader{cfg: cfg, load: load, st: a.st},
 	}
 	if a.disp != nil {
@@ -200,10 +208,10 @@ func newGitHub(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) (*gh.
 	}
 	c, err := gh.New(gh.Options{
 		APIURL: cfg.GitHub.APIURL, AppID: cfg.GitHub.App.ID, PrivateKey: key, Logger: log,
-		Observer: func(o gh.Observation) {
-			m.GitHubRequest(o.Endpoint, o.Status)
-			if o.InstallationID != 0 && o.RateLimitRemaining >= 0 {
-				m.RateLimitRemaining(o.InstallationID, o.RateLimitRemaining)
+		Observer: func(obs gh.Observation) {
+			m.GitHubRequest(obs.Endpoint, obs.Status)
+			if obs.InstallationID != 0 && obs.RateLimitRemaining >= 0 {
+				m.RateLimitRemaining(obs.InstallationID, obs.RateLimitRemaining)
 			}
 		},
 	})
@@ -263,7 +271,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	go func() {
 		led <- a.lead.Run(leadCtx, func(leaderCtx context.Context) {
 			log.Info().Msg("leading: dispatcher and reconciler run here")
-			a.lead_(leaderCtx)
+			a.leaderWork(leaderCtx)
 		})
 	}()
 	log.Info().Str("listen", ln.Addr().String()).Str("public_url", a.cfg.Server.PublicURL).
@@ -301,8 +309,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return result
 }
 
-// lead_ is what only the leader does: dispatch, reconcile, clean up.
-func (a *app) lead_(ctx context.Context) {
+// leaderWork is what only the leader does: dispatch, reconcile, clean up.
+func (a *app) leaderWork(ctx context.Context) {
 	var wg sync.WaitGroup
 	if a.disp != nil && a.cfg.Dispatcher.Enabled {
 		wg.Go(func() {
@@ -349,6 +357,9 @@ func (a *app) close() {
 	}
 	if a.slash != nil {
 		a.slash.Close()
+	}
+	if a.ev != nil {
+		_ = a.ev.Close()
 	}
 	if c, ok := a.bus.(interface{ Close() error }); ok && c != nil {
 		_ = c.Close()

@@ -184,11 +184,13 @@ func (c *client) pendingJob(group string) int64 {
 
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out after %s waiting for: %s", d, what)
+		case <-time.After(100 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

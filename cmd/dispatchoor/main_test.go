@@ -205,7 +205,8 @@ func startTestServer(t *testing.T, cfg, addr string) *testServer {
 	go func() {
 		s.done <- run(ctx, []string{"server", "--config", cfg, "--log-format", "json"}, &bytes.Buffer{}, s.errOut)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
 		resp, err := http.Get("http://" + addr + "/health")
 		if err == nil {
@@ -215,12 +216,10 @@ func startTestServer(t *testing.T, cfg, addr string) *testServer {
 		select {
 		case err := <-s.done:
 			t.Fatalf("server stopped before answering: %v\n%s", err, s.errOut.String())
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-deadline.C:
 			t.Fatalf("server never answered: %v\n%s", err, s.errOut.String())
+		case <-time.After(50 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -1,4 +1,4 @@
-package server
+package hub
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// HubStore is what the hub reads. *store.Store satisfies it.
-type HubStore interface {
+// Store is what the hub reads. *store.Store satisfies it.
+type Store interface {
 	RunnerCounts(ctx context.Context) (online, busy int, err error)
 	QueueCounts(ctx context.Context) ([]store.QueueCount, error)
 	GetGroup(ctx context.Context, id string) (core.Group, error)
 }
 
-var _ HubStore = (*store.Store)(nil)
+var _ Store = (*store.Store)(nil)
 
 const (
 	defaultRefreshSpacing = 500 * time.Millisecond
@@ -164,9 +164,9 @@ func (h *Hub) refreshQueues(ctx context.Context) {
 	}
 }
 
-// refreshGauges sets the queue and runner gauges from the database, at once
+// RefreshGauges sets the queue and runner gauges from the database, at once
 // (at start, before anything serves).
-func (h *Hub) refreshGauges(ctx context.Context) {
+func (h *Hub) RefreshGauges(ctx context.Context) {
 	if h.store == nil {
 		return
 	}

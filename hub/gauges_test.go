@@ -1,4 +1,4 @@
-package server
+package hub
 
 import (
 	"context"
@@ -63,7 +63,8 @@ func metricsText(t *testing.T, m *metrics.Metrics) string {
 
 func waitForMetrics(t *testing.T, m *metrics.Metrics, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
 		text := metricsText(t, m)
 		missing := ""
@@ -76,10 +77,11 @@ func waitForMetrics(t *testing.T, m *metrics.Metrics, want ...string) {
 		if missing == "" {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("metric %q never appeared:\n%s", missing, grep(text, "dispatchoor_"))
+		case <-time.After(10 * time.Millisecond): // a full interval after each check, like a sleep
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -139,7 +141,7 @@ func TestRunnerGaugesCoalesceBursts(t *testing.T) {
 		cs := &countingStore{Store: st}
 		m := metrics.New()
 		const spacing = 300 * time.Millisecond
-		h := NewHub(HubOptions{Store: cs, Metrics: m, RefreshSpacing: spacing})
+		h := New(Options{Store: cs, Metrics: m, RefreshSpacing: spacing})
 		defer h.Close()
 
 		online, busy := 0, 0
@@ -182,7 +184,7 @@ func TestQueueUpdatesCoalesceBursts(t *testing.T) {
 		cs := &countingStore{Store: st}
 		m := metrics.New()
 		const spacing = 300 * time.Millisecond
-		h := NewHub(HubOptions{Store: cs, Metrics: m, RefreshSpacing: spacing})
+		h := New(Options{Store: cs, Metrics: m, RefreshSpacing: spacing})
 		defer h.Close()
 		conn := hubClient(t, h)
 		if err := conn.WriteJSON(map[string]any{"subscribe": []string{testGroup, otherGroup}}); err != nil {
@@ -253,7 +255,7 @@ func TestRunnerStatusIsNotDelayedByTheGaugeRead(t *testing.T) {
 	seedInstallation(t, st)
 	cs := &countingStore{Store: st, gate: make(chan struct{})}
 	m := metrics.New()
-	h := NewHub(HubOptions{Store: cs, Metrics: m, RefreshSpacing: 50 * time.Millisecond})
+	h := New(Options{Store: cs, Metrics: m, RefreshSpacing: 50 * time.Millisecond})
 	defer h.Close()
 	conn := hubClient(t, h)
 
@@ -283,7 +285,7 @@ func TestCloseStopsTheRefreshers(t *testing.T) {
 	st := storetest.SQLite(t)
 	cs := &countingStore{Store: st, gate: make(chan struct{})}
 	const spacing = 20 * time.Millisecond
-	h := NewHub(HubOptions{Store: cs, RefreshSpacing: spacing})
+	h := New(Options{Store: cs, RefreshSpacing: spacing})
 	h.RunnerChanged(core.Runner{ID: 1})
 	waitFor(t, func() bool { return cs.runnerReads.Load() == 1 })
 
