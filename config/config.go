@@ -46,6 +46,9 @@ type RateLimits struct {
 	Auth          RateLimit `yaml:"auth"`          // login, OAuth
 	Public        RateLimit `yaml:"public"`        // health, metrics
 	Authenticated RateLimit `yaml:"authenticated"` // behind a session or token
+	// WebhookFailures: webhook deliveries that fail the signature check;
+	// past the limit an address gets 429 unread until the minute ends.
+	WebhookFailures RateLimit `yaml:"webhook_failures"`
 }
 
 // RateLimit of zero disables the limit.
@@ -236,9 +239,10 @@ func defaults() Config {
 		Server: Server{
 			Listen: ":9090",
 			RateLimit: RateLimits{
-				Auth:          RateLimit{RequestsPerMinute: 10},
-				Public:        RateLimit{RequestsPerMinute: 120},
-				Authenticated: RateLimit{RequestsPerMinute: 600},
+				Auth:            RateLimit{RequestsPerMinute: 10},
+				Public:          RateLimit{RequestsPerMinute: 120},
+				Authenticated:   RateLimit{RequestsPerMinute: 600},
+				WebhookFailures: RateLimit{RequestsPerMinute: 30},
 			},
 		},
 		Database: Database{
