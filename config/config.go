@@ -39,6 +39,28 @@ type Server struct {
 	// separate listener (keep it on loopback: profiles reveal internals and
 	// cost CPU). Empty, the default, serves none.
 	PprofListen string `yaml:"pprof_listen"`
+	// Timeouts bound what one connection may hold: slow clients are cut
+	// off, and shutdown does not wait on them.
+	Timeouts Timeouts `yaml:"timeouts"`
+}
+
+// Timeouts of the HTTP server. WebSockets keep their own deadlines (ping
+// and pong) once upgraded.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration `yaml:"read_header"`
+	// Read bounds reading a whole request, body included (a 25 MB webhook
+	// at 1 MB/s takes 25 s).
+	Read time.Duration `yaml:"read"`
+	// Write bounds writing a response.
+	Write time.Duration `yaml:"write"`
+	// Idle bounds a kept-alive connection between requests.
+	Idle time.Duration `yaml:"idle"`
+	// Shutdown is how long in-flight requests get to finish after SIGTERM
+	// (after the leader's work stopped) before connections are closed.
+	Shutdown time.Duration `yaml:"shutdown"`
+	// MaxHeaderBytes caps the size of a request's headers.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 }
 
 // RateLimits are per client address.
@@ -243,6 +265,10 @@ func defaults() Config {
 				Public:          RateLimit{RequestsPerMinute: 120},
 				Authenticated:   RateLimit{RequestsPerMinute: 600},
 				WebhookFailures: RateLimit{RequestsPerMinute: 30},
+			},
+			Timeouts: Timeouts{
+				ReadHeader: 10 * time.Second, Read: time.Minute, Write: time.Minute, Idle: 2 * time.Minute,
+				Shutdown: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 			},
 		},
 		Database: Database{

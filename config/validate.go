@@ -77,7 +77,17 @@ func (l *loader) validateServer(f string, s *Server) {
 			l.at(f, "server.pprof_listen", "%q has no valid port", s.PprofListen)
 		}
 	}
-	for name, rl := range map[string]RateLimit{"auth": s.RateLimit.Auth, "public": s.RateLimit.Public, "authenticated": s.RateLimit.Authenticated} {
+	for name, d := range map[string]time.Duration{"read_header": s.Timeouts.ReadHeader, "read": s.Timeouts.Read,
+		"write": s.Timeouts.Write, "idle": s.Timeouts.Idle, "shutdown": s.Timeouts.Shutdown} {
+		if d <= 0 {
+			l.at(f, "server.timeouts."+name, "must be more than 0, got %s", d)
+		}
+	}
+	if n := s.Timeouts.MaxHeaderBytes; n < 4<<10 || n > 1<<20 {
+		l.at(f, "server.timeouts.max_header_bytes", "must be between 4096 and 1048576, got %d", n)
+	}
+	for name, rl := range map[string]RateLimit{"auth": s.RateLimit.Auth, "public": s.RateLimit.Public, "authenticated": s.RateLimit.Authenticated,
+		"webhook_failures": s.RateLimit.WebhookFailures} {
 		if rl.RequestsPerMinute < 0 {
 			l.at(f, "server.rate_limit."+name+".requests_per_minute", "must be 0 (no limit) or more, got %d", rl.RequestsPerMinute)
 		}

@@ -254,7 +254,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	if err := a.srv.Start(ctx); err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
-	httpSrv := &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := server.NewHTTPServer(a.srv, a.cfg.Server.Timeouts)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
@@ -292,10 +292,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	case <-time.After(30 * time.Second):
 		log.Warn().Msg("leader work did not stop within 30s; closing anyway")
 	}
-	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer stop()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && result == nil {
-		result = fmt.Errorf("shutdown: %w", err)
+	if err := server.ShutdownHTTP(context.WithoutCancel(ctx), httpSrv, a.cfg.Server.Timeouts.Shutdown); err != nil && result == nil {
+		result = err
 	}
 	log.Info().Msg("stopped")
 	return result
