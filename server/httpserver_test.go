@@ -26,7 +26,7 @@ func serveWith(t *testing.T, h http.Handler, to config.Timeouts) (*http.Server, 
 	return srv, ln.Addr().String()
 }
 
-// closedWithin dials addr, writes a first byte of a request, then one more
+// trickle dials addr, writes a first byte of a request, then one more
 // byte every tick, and reports how long the server kept the connection.
 func trickle(t *testing.T, addr, first string, tick time.Duration, limit time.Duration) time.Duration {
 	t.Helper()
@@ -66,7 +66,9 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 		var wg sync.WaitGroup
 		held := make([]time.Duration, 30)
 		for i := range held {
-			wg.Go(func() { held[i] = trickle(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 50*time.Millisecond, 5*time.Second) })
+			wg.Go(func() {
+				held[i] = trickle(t, addr, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", 50*time.Millisecond, 5*time.Second)
+			})
 		}
 		wg.Wait()
 		for _, d := range held {
