@@ -204,8 +204,11 @@ type GitHubAuth struct {
 // History is retention of finished jobs.
 type History struct {
 	// RetentionDays of zero keeps history forever.
-	RetentionDays   int           `yaml:"retention_days"`
-	CleanupInterval time.Duration `yaml:"cleanup_interval"`
+	RetentionDays int `yaml:"retention_days"`
+	// AuditRetentionDays bounds the audit log (every API token use is an
+	// entry); zero keeps it forever.
+	AuditRetentionDays int           `yaml:"audit_retention_days"`
+	CleanupInterval    time.Duration `yaml:"cleanup_interval"`
 }
 
 // Groups holds runner groups by provider; GitHub is the only one.
@@ -293,7 +296,7 @@ func defaults() Config {
 			SessionTTL: 24 * time.Hour,
 			Basic:      BasicAuth{Enabled: true},
 		},
-		History: History{RetentionDays: 30, CleanupInterval: time.Hour},
+		History: History{RetentionDays: 30, AuditRetentionDays: 90, CleanupInterval: time.Hour},
 	}
 }
 

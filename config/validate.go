@@ -40,6 +40,9 @@ func (l *loader) validate(cfg *Config) {
 			l.at(f, d.path, "must be a positive duration, got %s", d.v)
 		}
 	}
+	if cfg.History.AuditRetentionDays < 0 {
+		l.at(f, "history.audit_retention_days", "must be 0 (keep forever) or more, got %d", cfg.History.AuditRetentionDays)
+	}
 	if cfg.History.RetentionDays < 0 {
 		l.at(f, "history.retention_days", "must be 0 (keep forever) or more, got %d", cfg.History.RetentionDays)
 	}

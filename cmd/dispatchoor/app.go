@@ -327,10 +327,15 @@ func (a *app) cleanupLoop(ctx context.Context) {
 			if _, err := a.q.Cleanup(ctx, retention); err != nil && ctx.Err() == nil {
 				a.log.Warn().Err(err).Str("component", "cleanup").Msg("history retention")
 			}
-			cut := time.Now().Add(-retention)
-			if _, err := a.st.DeleteDeliveriesBefore(ctx, cut); err != nil && ctx.Err() == nil {
-				a.log.Warn().Err(err).Str("component", "cleanup").Msg("old webhook deliveries")
-			}
+		}
+		// The other tables that grow with traffic are bounded whatever the
+		// history retention (docs/RELIABILITY.md, "Bounded tables").
+		r := store.DefaultRetention
+		r.Audit = time.Duration(a.cfg.History.AuditRetentionDays) * 24 * time.Hour
+		if n, err := a.st.Prune(ctx, r); err != nil && ctx.Err() == nil {
+			a.log.Warn().Err(err).Str("component", "cleanup").Msg("prune deliveries, GitHub jobs and audit log")
+		} else if n != (store.Pruned{}) {
+			a.log.Info().Str("component", "cleanup").Interface("pruned", n).Msg("pruned old rows")
 		}
 		select {
 		case <-ctx.Done():
