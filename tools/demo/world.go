@@ -53,12 +53,15 @@ func NewWorld(opts Options) (*World, error) {
 		opts.Speed = 6
 	}
 	sim, err := ghsim.New(ghsim.Options{
-		Seed:           opts.Seed,
-		Speed:          opts.Speed,
-		WebhookSecret:  fmt.Sprintf("demo-webhook-secret-%d", opts.Seed),
+		Seed:  opts.Seed,
+		Speed: opts.Speed,
+		// Random like the passwords: a secret derived from the seed would
+		// let anyone who can reach the demo forge signed webhooks (a
+		// /dispatch comment, say) into it.
+		WebhookSecret:  randomPassword(),
 		AppSlug:        "dispatchoor-demo",
 		ClientID:       "Iv1.demo",
-		ClientSecret:   "demo-client-secret",
+		ClientSecret:   randomPassword(),
 		JobDurationMin: 20 * time.Second,
 		JobDurationMax: 90 * time.Second,
 		Logger:         opts.Logger.With().Str("component", "ghsim").Logger(),
