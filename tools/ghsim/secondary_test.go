@@ -134,7 +134,8 @@ func TestSecondaryLimitRefusalOverHTTP(t *testing.T) {
 		t.Fatalf("got %d Retry-After %q Remaining %q: %s", r.StatusCode, r.Header.Get("Retry-After"), r.Header.Get("X-RateLimit-Remaining"), b)
 	}
 	var e struct {
-		Message, DocumentationURL string `json:"documentation_url"`
+		Message          string `json:"message"`
+		DocumentationURL string `json:"documentation_url"`
 	}
 	if err := json.Unmarshal(b, &e); err != nil || !strings.Contains(e.Message, "secondary rate limit") ||
 		!strings.HasSuffix(e.DocumentationURL, "#about-secondary-rate-limits") {
