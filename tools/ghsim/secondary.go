@@ -1,7 +1,6 @@
 package ghsim
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -190,12 +189,9 @@ func countBefore(xs []time.Time, t time.Time) int {
 // primary limit headers unchanged (the primary budget is not the reason).
 func (c *call) secondaryRefusal(retryAfter int) {
 	c.rec.header.Set("Retry-After", strconv.Itoa(retryAfter))
-	c.json(http.StatusForbidden, map[string]any{
-		"message": fmt.Sprintf("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "+
-			"If you reach out to GitHub Support for help, please include the request ID %s.", c.rec.header.Get("X-GitHub-Request-Id")),
-		"documentation_url": docsBase + "/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-		"status":            "403",
-	})
+	c.fail(http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "+
+		"If you reach out to GitHub Support for help, please include the request ID "+c.rec.header.Get("X-GitHub-Request-Id")+".",
+		"/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
 }
 
 // SecondaryRefusals counts the requests refused by a secondary limit.
