@@ -113,6 +113,19 @@ type GitHub struct {
 	WebURL string `yaml:"web_url"` // no trailing slash
 	APIURL string `yaml:"api_url"` // always ends with "/", as go-github wants
 	App    App    `yaml:"app"`
+	// Pacing keeps each installation under GitHub's secondary rate limits
+	// before GitHub refuses anything.
+	Pacing Pacing `yaml:"pacing"`
+}
+
+// Pacing limits per installation; zero disables one (GitHub Enterprise
+// Server administrators set their own secondary limits, or none). The
+// defaults are GitHub's documented ones.
+type Pacing struct {
+	Concurrent              int `yaml:"concurrent"`
+	EndpointPointsPerMinute int `yaml:"endpoint_points_per_minute"`
+	ContentPerMinute        int `yaml:"content_per_minute"`
+	ContentPerHour          int `yaml:"content_per_hour"`
 }
 
 // App holds the GitHub App's credentials. All empty means setup mode (or
@@ -281,6 +294,7 @@ func defaults() Config {
 		GitHub: GitHub{
 			WebURL: "https://github.com",
 			APIURL: "https://api.github.com/",
+			Pacing: Pacing{Concurrent: 100, EndpointPointsPerMinute: 900, ContentPerMinute: 80, ContentPerHour: 500},
 		},
 		Dispatcher: Dispatcher{
 			Enabled:           true,

@@ -40,6 +40,13 @@ func (l *loader) validate(cfg *Config) {
 			l.at(f, d.path, "must be a positive duration, got %s", d.v)
 		}
 	}
+	for name, n := range map[string]int{"concurrent": cfg.GitHub.Pacing.Concurrent,
+		"endpoint_points_per_minute": cfg.GitHub.Pacing.EndpointPointsPerMinute,
+		"content_per_minute":         cfg.GitHub.Pacing.ContentPerMinute, "content_per_hour": cfg.GitHub.Pacing.ContentPerHour} {
+		if n < 0 {
+			l.at(f, "github.pacing."+name, "must be 0 (no limit) or more, got %d", n)
+		}
+	}
 	if cfg.History.AuditRetentionDays < 0 {
 		l.at(f, "history.audit_retention_days", "must be 0 (keep forever) or more, got %d", cfg.History.AuditRetentionDays)
 	}

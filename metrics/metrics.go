@@ -41,6 +41,7 @@ type Metrics struct {
 	startTimeouts   *prometheus.CounterVec
 	reconciles      *prometheus.CounterVec
 	redeliveries    *prometheus.CounterVec
+	pacer           *pacer
 
 	// remaining mirrors the rate-limit gauge for /status.
 	mu        sync.Mutex
@@ -101,6 +102,7 @@ func New() *Metrics {
 	m.startTimeouts = counterVec("start_timeouts_total", "Triggered runs that did not start within start_timeout.", "group")
 	m.reconciles = counterVec("reconciles_total", "Runner scope re-listings by outcome (ok, error).", "scope", "outcome")
 	m.redeliveries = counterVec("webhook_redeliveries_total", "Failed webhook deliveries asked to be sent again.", "event")
+	m.pacer = newPacerMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

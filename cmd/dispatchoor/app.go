@@ -206,10 +206,21 @@ func newGitHub(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) (*gh.
 				m.RateLimitRemaining(o.InstallationID, o.RateLimitRemaining)
 			}
 		},
+		Pace: gh.PaceLimits(cfg.GitHub.Pacing),
+		PaceObserver: func(e gh.PaceEvent) {
+			m.PacerRequest(e.Priority.String(), e.Waited, e.Blocked)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
+	m.PacerWaiting(func() map[string]int {
+		out := map[string]int{}
+		for p, n := range c.PaceWaiting() {
+			out[p.String()] = n
+		}
+		return out
+	})
 	return c, nil
 }
 
