@@ -284,7 +284,7 @@ func defaults() Config {
 			},
 			Timeouts: Timeouts{
 				ReadHeader: 10 * time.Second, Read: time.Minute, Write: time.Minute, Idle: 2 * time.Minute,
-				Shutdown: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+				Shutdown: 5 * time.Second, MaxHeaderBytes: 64 << 10,
 			},
 		},
 		Database: Database{
