@@ -39,6 +39,28 @@ type Server struct {
 	// separate listener (keep it on loopback: profiles reveal internals and
 	// cost CPU). Empty, the default, serves none.
 	PprofListen string `yaml:"pprof_listen"`
+	// Timeouts bound what one connection may hold: slow clients are cut
+	// off, and shutdown does not wait on them.
+	Timeouts Timeouts `yaml:"timeouts"`
+}
+
+// Timeouts of the HTTP server. WebSockets keep their own deadlines (ping
+// and pong) once upgraded.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration `yaml:"read_header"`
+	// Read bounds reading a whole request, body included (a 25 MB webhook
+	// at 1 MB/s takes 25 s).
+	Read time.Duration `yaml:"read"`
+	// Write bounds writing a response.
+	Write time.Duration `yaml:"write"`
+	// Idle bounds a kept-alive connection between requests.
+	Idle time.Duration `yaml:"idle"`
+	// Shutdown is how long in-flight requests get to finish after SIGTERM
+	// (after the leader's work stopped) before connections are closed.
+	Shutdown time.Duration `yaml:"shutdown"`
+	// MaxHeaderBytes caps the size of a request's headers.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 }
 
 // RateLimits are per client address.
@@ -46,6 +68,9 @@ type RateLimits struct {
 	Auth          RateLimit `yaml:"auth"`          // login, OAuth
 	Public        RateLimit `yaml:"public"`        // health, metrics
 	Authenticated RateLimit `yaml:"authenticated"` // behind a session or token
+	// WebhookFailures: webhook deliveries that fail the signature check;
+	// past the limit an address gets 429 unread until the minute ends.
+	WebhookFailures RateLimit `yaml:"webhook_failures"`
 }
 
 // RateLimit of zero disables the limit.
@@ -88,6 +113,19 @@ type GitHub struct {
 	WebURL string `yaml:"web_url"` // no trailing slash
 	APIURL string `yaml:"api_url"` // always ends with "/", as go-github wants
 	App    App    `yaml:"app"`
+	// Pacing keeps each installation under GitHub's secondary rate limits
+	// before GitHub refuses anything.
+	Pacing Pacing `yaml:"pacing"`
+}
+
+// Pacing limits per installation; zero disables one (GitHub Enterprise
+// Server administrators set their own secondary limits, or none). The
+// defaults are GitHub's documented ones.
+type Pacing struct {
+	Concurrent              int `yaml:"concurrent"`
+	EndpointPointsPerMinute int `yaml:"endpoint_points_per_minute"`
+	ContentPerMinute        int `yaml:"content_per_minute"`
+	ContentPerHour          int `yaml:"content_per_hour"`
 }
 
 // App holds the GitHub App's credentials. All empty means setup mode (or
@@ -179,8 +217,11 @@ type GitHubAuth struct {
 // History is retention of finished jobs.
 type History struct {
 	// RetentionDays of zero keeps history forever.
-	RetentionDays   int           `yaml:"retention_days"`
-	CleanupInterval time.Duration `yaml:"cleanup_interval"`
+	RetentionDays int `yaml:"retention_days"`
+	// AuditRetentionDays bounds the audit log (every API token use is an
+	// entry); zero keeps it forever.
+	AuditRetentionDays int           `yaml:"audit_retention_days"`
+	CleanupInterval    time.Duration `yaml:"cleanup_interval"`
 }
 
 // Groups holds runner groups by provider; GitHub is the only one.
@@ -236,9 +277,14 @@ func defaults() Config {
 		Server: Server{
 			Listen: ":9090",
 			RateLimit: RateLimits{
-				Auth:          RateLimit{RequestsPerMinute: 10},
-				Public:        RateLimit{RequestsPerMinute: 120},
-				Authenticated: RateLimit{RequestsPerMinute: 600},
+				Auth:            RateLimit{RequestsPerMinute: 10},
+				Public:          RateLimit{RequestsPerMinute: 120},
+				Authenticated:   RateLimit{RequestsPerMinute: 600},
+				WebhookFailures: RateLimit{RequestsPerMinute: 30},
+			},
+			Timeouts: Timeouts{
+				ReadHeader: 10 * time.Second, Read: time.Minute, Write: time.Minute, Idle: 2 * time.Minute,
+				Shutdown: 5 * time.Second, MaxHeaderBytes: 64 << 10,
 			},
 		},
 		Database: Database{
@@ -248,6 +294,7 @@ func defaults() Config {
 		GitHub: GitHub{
 			WebURL: "https://github.com",
 			APIURL: "https://api.github.com/",
+			Pacing: Pacing{Concurrent: 100, EndpointPointsPerMinute: 900, ContentPerMinute: 80, ContentPerHour: 500},
 		},
 		Dispatcher: Dispatcher{
 			Enabled:           true,
@@ -263,7 +310,7 @@ func defaults() Config {
 			SessionTTL: 24 * time.Hour,
 			Basic:      BasicAuth{Enabled: true},
 		},
-		History: History{RetentionDays: 30, CleanupInterval: time.Hour},
+		History: History{RetentionDays: 30, AuditRetentionDays: 90, CleanupInterval: time.Hour},
 	}
 }
 

@@ -42,13 +42,16 @@ func (l *loader) collectTemplates(ctx context.Context, cfg *Config) {
 		for ui, u := range g.TemplateURLs {
 			entry := fmt.Sprintf("%s.workflow_dispatch_templates_urls[%d]", gpath, ui)
 			res := fetched[urlKey{gi, ui}]
+			// What is shown (problems, the API's source.location, logs) is
+			// the redacted URL: a token put into it must not reach readers.
+			shown := RedactURL(u)
 			if res.err != nil {
-				l.at(cfg.File, entry, "group %q: template URL %s: %v", g.ID, u, res.err)
+				l.at(cfg.File, entry, "group %q: template URL %s: %v", g.ID, shown, res.err)
 				l.incomplete[gi] = true
 				continue
 			}
 			// Never expanded: a remote file must not read our environment.
-			g.all = append(g.all, l.templateList(u, res.body, core.TemplateSource{Kind: core.SourceURL, Location: u}, false)...)
+			g.all = append(g.all, l.templateList(shown, res.body, core.TemplateSource{Kind: core.SourceURL, Location: shown}, false)...)
 		}
 	}
 }
@@ -123,7 +126,8 @@ func (l *loader) fetchAll(ctx context.Context, groups []Group) map[urlKey]fetchR
 func (l *loader) fetch(ctx context.Context, raw string) ([]byte, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse URL: %w", err)
+		// url.Parse's error quotes the whole URL, token and all.
+		return nil, errors.New("not a valid URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, errors.New("only absolute http and https URLs are fetched")
@@ -139,7 +143,7 @@ func (l *loader) fetch(ctx context.Context, raw string) ([]byte, error) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("fetch timed out after %s", l.opts.FetchTimeout)
 		}
-		return nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("fetch: %w", redactURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

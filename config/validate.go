@@ -40,6 +40,16 @@ func (l *loader) validate(cfg *Config) {
 			l.at(f, d.path, "must be a positive duration, got %s", d.v)
 		}
 	}
+	for name, n := range map[string]int{"concurrent": cfg.GitHub.Pacing.Concurrent,
+		"endpoint_points_per_minute": cfg.GitHub.Pacing.EndpointPointsPerMinute,
+		"content_per_minute":         cfg.GitHub.Pacing.ContentPerMinute, "content_per_hour": cfg.GitHub.Pacing.ContentPerHour} {
+		if n < 0 {
+			l.at(f, "github.pacing."+name, "must be 0 (no limit) or more, got %d", n)
+		}
+	}
+	if cfg.History.AuditRetentionDays < 0 {
+		l.at(f, "history.audit_retention_days", "must be 0 (keep forever) or more, got %d", cfg.History.AuditRetentionDays)
+	}
 	if cfg.History.RetentionDays < 0 {
 		l.at(f, "history.retention_days", "must be 0 (keep forever) or more, got %d", cfg.History.RetentionDays)
 	}
@@ -77,7 +87,17 @@ func (l *loader) validateServer(f string, s *Server) {
 			l.at(f, "server.pprof_listen", "%q has no valid port", s.PprofListen)
 		}
 	}
-	for name, rl := range map[string]RateLimit{"auth": s.RateLimit.Auth, "public": s.RateLimit.Public, "authenticated": s.RateLimit.Authenticated} {
+	for name, d := range map[string]time.Duration{"read_header": s.Timeouts.ReadHeader, "read": s.Timeouts.Read,
+		"write": s.Timeouts.Write, "idle": s.Timeouts.Idle, "shutdown": s.Timeouts.Shutdown} {
+		if d <= 0 {
+			l.at(f, "server.timeouts."+name, "must be more than 0, got %s", d)
+		}
+	}
+	if n := s.Timeouts.MaxHeaderBytes; n < 4<<10 || n > 1<<20 {
+		l.at(f, "server.timeouts.max_header_bytes", "must be between 4096 and 1048576, got %d", n)
+	}
+	for name, rl := range map[string]RateLimit{"auth": s.RateLimit.Auth, "public": s.RateLimit.Public, "authenticated": s.RateLimit.Authenticated,
+		"webhook_failures": s.RateLimit.WebhookFailures} {
 		if rl.RequestsPerMinute < 0 {
 			l.at(f, "server.rate_limit."+name+".requests_per_minute", "must be 0 (no limit) or more, got %d", rl.RequestsPerMinute)
 		}

@@ -156,7 +156,12 @@ func (d *Dispatcher) notSent(ctx context.Context, log zerolog.Logger, j core.Job
 		d.metrics.Dispatched(j.GroupID, OutcomeFailed)
 		return OutcomeFailed, nil
 	}
-	wait := max(d.opts.TransientBackoff, gh.RetryAfter(cause), minWait)
+	// GitHub's own Retry-After is taken as given (a 3 s block waits 3 s,
+	// not our 30 s back-off); only errors that name no wait back off.
+	wait := max(d.opts.TransientBackoff, minWait)
+	if ra := gh.RetryAfter(cause); ra > 0 {
+		wait = max(ra, minWait)
+	}
 	after := d.now().Add(wait)
 	_, err := d.queue.Transition(wctx, store.TransitionRequest{
 		JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending, AttemptID: j.AttemptID,

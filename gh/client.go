@@ -43,6 +43,13 @@ type Options struct {
 	// UserAgent defaults to "dispatchoor".
 	UserAgent string
 
+	// Pace keeps each installation under GitHub's secondary rate limits
+	// (DefaultPaceLimits) before GitHub refuses anything, dispatches
+	// first; the zero value paces nothing. PaceObserver, when set, hears
+	// about every paced request.
+	Pace         PaceLimits
+	PaceObserver func(PaceEvent)
+
 	// Now and Sleep replace the clock in tests. Sleep must return early with
 	// ctx's error when ctx ends.
 	Now   func() time.Time
@@ -63,6 +70,7 @@ type Client struct {
 	noRunDetails atomic.Bool
 
 	installs *installCache
+	pace     *pacer // nil when not pacing
 
 	mu   sync.Mutex
 	slug string
@@ -109,6 +117,12 @@ func New(opts Options) (*Client, error) {
 		transport = &observer{next: transport, observe: opts.Observer,
 			basePath: strings.TrimSuffix(base.Path, "/"), now: opts.Now}
 	}
+	var pace *pacer
+	if opts.Pace != (PaceLimits{}) {
+		// Outside the observer, so observed durations are the wire's.
+		pace = newPacer(transport, opts.Pace, opts.Now, opts.PaceObserver)
+		transport = pace
+	}
 	log := opts.Logger.With().Str("component", "gh").Logger()
 	installs := newInstallCache(opts.InstallationTTL, opts.Now, base.Path)
 	retry := func(next http.RoundTripper) http.RoundTripper {
@@ -137,12 +151,22 @@ func New(opts Options) (*Client, error) {
 		now:      opts.Now,
 		host:     base.Host,
 		installs: installs,
+		pace:     pace,
 	}, nil
 }
 
 // SupportsRunDetails reports whether dispatches to this host still ask for
 // run details (false after GitHub rejected return_run_details once).
 func (c *Client) SupportsRunDetails() bool { return !c.noRunDetails.Load() }
+
+// PaceWaiting returns how many requests wait in the pacer, by priority
+// (empty when not pacing).
+func (c *Client) PaceWaiting() map[Priority]int {
+	if c.pace == nil {
+		return map[Priority]int{}
+	}
+	return c.pace.waiting()
+}
 
 // Host is the API host this client talks to.
 func (c *Client) Host() string { return c.host }
@@ -157,7 +181,20 @@ func (c *Client) installation(ctx context.Context, inst int64, ep string) (conte
 	if err != nil {
 		return ctx, nil, fmt.Errorf("%s: build client for installation %d: %w", ep, inst, err)
 	}
-	return withInstallation(ctx, inst), client, nil
+	return withPriority(withInstallation(ctx, inst), priorityFor(ep)), client, nil
+}
+
+// priorityFor ranks a call for the pacer: dispatches and cancels put
+// runners to work or free them, comments and reactions only inform, the
+// rest (listings, lookups) is background.
+func priorityFor(ep string) Priority {
+	switch ep {
+	case endpoint(http.MethodPost, epDispatch), endpoint(http.MethodPost, epCancelRun):
+		return PriorityDispatch
+	case endpoint(http.MethodPost, epCreateComment), endpoint(http.MethodPatch, epEditComment), endpoint(http.MethodPost, epReaction):
+		return PriorityFeedback
+	}
+	return PriorityBackground
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -63,6 +63,7 @@ func (s *sleeps) all() []time.Duration {
 
 type worldOpts struct {
 	sim   ghsim.Options
+	pace  gh.PaceLimits
 	retry gh.RetryPolicy
 	sleep func(context.Context, time.Duration) error
 }
@@ -98,6 +99,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		Observer:   w.obs.observe,
 		Retry:      o.retry,
 		Sleep:      sleep,
+		Pace:       o.pace,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func TestSignature(t *testing.T) {
 				}
 			})
 		}
-		if got := h.f.deliveries("workflow_job/invalid_signature"); got != len(cases) {
+		if got := h.f.deliveries("unverified/invalid_signature"); got != len(cases) {
 			t.Fatalf("invalid_signature counted %d times, want %d", got, len(cases))
 		}
 		t.Run("correct signature is applied", func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestRequestShape(t *testing.T) {
 		if r.Status != http.StatusAccepted || r.Body["outcome"] != "unhandled" {
 			t.Fatalf("got %d %v", r.Status, r.Body)
 		}
-		if h.f.deliveries("star/unhandled") != 1 {
+		if h.f.deliveries("other/unhandled") != 1 {
 			t.Fatalf("unknown event not counted: %v", h.f.delivered)
 		}
 	})

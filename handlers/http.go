@@ -35,10 +35,11 @@ type endpoint struct {
 	b          *base
 	secret     []byte
 	dispatcher http.Handler
+	inflight   *inflight
 }
 
 func newEndpoint(b *base, secret string, handlers []githubapp.EventHandler) *endpoint {
-	e := &endpoint{b: b, secret: []byte(secret)}
+	e := &endpoint{b: b, secret: []byte(secret), inflight: newInflight(smallLaneBytes, largeLaneBytes)}
 	e.dispatcher = githubapp.NewEventDispatcher(handlers, secret,
 		githubapp.WithErrorCallback(e.onError),
 		githubapp.WithResponseCallback(e.onResponse))
@@ -64,27 +65,32 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are POSTed")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
-	if err != nil {
-		e.reject(w, log, event, http.StatusBadRequest, outcomeBadRequest, "read body: "+err.Error())
-		return
-	}
-	if len(body) > maxPayload {
-		e.reject(w, log, event, http.StatusRequestEntityTooLarge, outcomeBadRequest, "payload exceeds 25 MB")
+	// Nothing the sender says is believed before the signature checks:
+	// rejections until then count under one label, whatever the headers.
+	if r.ContentLength > maxPayload {
+		e.reject(w, log, eventUnverified, http.StatusRequestEntityTooLarge, outcomeBadRequest, "payload exceeds 25 MB")
 		return
 	}
 	sig := r.Header.Get(github.SHA256SignatureHeader)
 	if sig == "" {
-		e.reject(w, log, event, http.StatusUnauthorized, outcomeInvalidSignature, "missing X-Hub-Signature-256")
+		e.reject(w, log, eventUnverified, http.StatusUnauthorized, outcomeInvalidSignature, "missing X-Hub-Signature-256")
 		return
 	}
-	// github.ValidateSignature compares with hmac.Equal (constant time).
-	if err := github.ValidateSignature(sig, body, e.secret); err != nil {
-		e.reject(w, log, event, http.StatusUnauthorized, outcomeInvalidSignature, "signature check failed")
+	body, release, status, err := e.inflight.read(r.Context(), r.Body, r.ContentLength, e.secret, sig)
+	defer release()
+	if err != nil {
+		outcome := outcomeBadRequest
+		if status == http.StatusUnauthorized {
+			outcome = outcomeInvalidSignature
+		}
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+		e.reject(w, log, eventUnverified, status, outcome, err.Error())
 		return
 	}
 	if delivery == "" || len(delivery) > 200 {
-		e.reject(w, log, event, http.StatusBadRequest, outcomeBadRequest, "missing or oversized X-GitHub-Delivery")
+		e.reject(w, log, eventLabel(event), http.StatusBadRequest, outcomeBadRequest, "missing or oversized X-GitHub-Delivery")
 		return
 	}
 	r.Header.Del(github.SHA1SignatureHeader)
@@ -93,9 +99,11 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.dispatcher.ServeHTTP(w, r.WithContext(ctx))
 }
 
-func (e *endpoint) reject(w http.ResponseWriter, log zerolog.Logger, event string, status int, outcome, msg string) {
+// reject answers a refused delivery; label is the metric's event label
+// (eventUnverified before the signature checked).
+func (e *endpoint) reject(w http.ResponseWriter, log zerolog.Logger, label string, status int, outcome, msg string) {
 	log.Warn().Int("status", status).Str("outcome", outcome).Msg("webhook rejected: " + msg)
-	e.b.metrics.Delivery(eventLabel(event), outcome)
+	e.b.metrics.Delivery(label, outcome)
 	writeError(w, status, outcome, msg)
 }
 
@@ -143,16 +151,26 @@ func (e *endpoint) onResponse(w http.ResponseWriter, r *http.Request, event stri
 	})
 }
 
-// eventLabel bounds the metric label: a verified sender chooses the header,
-// but an empty one still needs a value.
+// eventUnverified labels every delivery refused before its signature was
+// checked: an unsigned sender must not be able to choose a label value.
+const eventUnverified = "unverified"
+
+// knownEvents are the event names counted under their own label; a verified
+// delivery of any other event counts as "other", so the label's values stay
+// a fixed set whatever a sender (or a future GitHub) puts in the header.
+var knownEvents = map[string]bool{
+	"workflow_job": true, "workflow_run": true, "issue_comment": true, "installation": true,
+	"installation_repositories": true, "installation_target": true, "ping": true, "check_run": true,
+	"check_suite": true, "pull_request": true, "push": true, "release": true, "github_app_authorization": true,
+	"meta": true,
+}
+
+// eventLabel maps an event name to its metric label.
 func eventLabel(event string) string {
-	if event == "" {
-		return "unknown"
+	if knownEvents[event] {
+		return event
 	}
-	if len(event) > 64 {
-		return event[:64]
-	}
-	return event
+	return "other"
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {

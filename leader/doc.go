@@ -14,8 +14,9 @@
 // the leader always steps down before a follower can acquire).
 //
 // On SQLite only one replica may exist at all: New takes an exclusive flock
-// on "<db>.lock" for the life of the process, and a second process on the
-// same database is refused with a message saying so.
+// on the database file itself (its inode, whatever path reaches it: a
+// symlink, a hard link, another mount) for the life of the process, and a
+// second process on the same database is refused with a message saying so.
 //
 // The lock is a liveness tool, not the safety net: every job transition in
 // store is a conditional update, so even two replicas believing they lead

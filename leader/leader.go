@@ -30,7 +30,7 @@ type Options struct {
 	Driver store.Driver
 	// DSN is the lib/pq connection string (postgres).
 	DSN string
-	// SQLitePath is the database file (sqlite); the lock is "<path>.lock".
+	// SQLitePath is the database file (sqlite); its inode is locked.
 	SQLitePath string
 	// LockKey is the advisory lock key; 0 means DefaultLockKey. Replicas of
 	// one installation must share it.

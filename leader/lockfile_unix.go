@@ -5,44 +5,58 @@ package leader
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 )
 
-// lockFile takes an exclusive, non-blocking flock on "<db>.lock". flock
-// belongs to the open file description, so the lock lives exactly as long
-// as the returned file (the kernel drops it when the process dies, even on
-// SIGKILL) and a second open of the same file — even in this process — is
-// refused. The file is never removed: unlinking it would let a newcomer lock
-// a fresh inode while the old holder still runs.
+// lockFile takes an exclusive, non-blocking flock on the database file
+// itself. The lock belongs to the file's inode, not to the path that named
+// it: a second server reaching the same file through a symlink, a hard link
+// or another mount of its folder is refused like one using the same path.
+// flock belongs to the open file description, so the lock lives exactly as
+// long as the returned file (the kernel drops it when the process dies, even
+// on SIGKILL), and it does not touch SQLite's own locks, which are fcntl
+// byte ranges. The holder's pid is written to "<real path>.lock", a hint
+// for the refusal message only.
 func lockFile(dbPath string) (*os.File, error) {
-	path := dbPath + ".lock"
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if dir := filepath.Dir(dbPath); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("leader: create the database folder %s: %w", dir, err)
+			}
+		}
+	}
+	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("leader: open lock file %s: %w", path, err)
+		return nil, fmt.Errorf("leader: open %s to lock it: %w", dbPath, err)
+	}
+	hint := dbPath + ".lock"
+	if real, err := filepath.EvalSymlinks(dbPath); err == nil {
+		hint = real + ".lock"
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder := readHolder(f)
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another dispatchoor%s is using %s; SQLite serves one replica — use PostgreSQL for several (lock file %s): %w",
-				holder, dbPath, path, ErrAnotherReplica)
+			return nil, fmt.Errorf("another dispatchoor%s is using %s; SQLite serves one replica — use PostgreSQL for several: %w",
+				readHolder(hint), dbPath, ErrAnotherReplica)
 		}
-		return nil, fmt.Errorf("leader: lock %s: %w", path, err)
+		return nil, fmt.Errorf("leader: lock %s: %w", dbPath, err)
 	}
 	// The pid is only a hint for the refusal message; the flock decides.
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
+	_ = os.WriteFile(hint, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
 	return f, nil
 }
 
-func readHolder(f *os.File) string {
-	b := make([]byte, 32)
-	n, _ := f.ReadAt(b, 0)
-	pid := strings.TrimSpace(string(b[:n]))
+func readHolder(hint string) string {
+	b, err := os.ReadFile(hint)
+	if err != nil || len(b) > 32 {
+		return ""
+	}
+	pid := strings.TrimSpace(string(b))
 	if _, err := strconv.Atoi(pid); err != nil {
 		return ""
 	}

@@ -42,6 +42,7 @@ type Metrics struct {
 	reconciles      *prometheus.CounterVec
 	redeliveries    *prometheus.CounterVec
 	eventsDropped   *prometheus.CounterVec
+	pacer           *pacer
 
 	// remaining mirrors the rate-limit gauge for /status.
 	mu        sync.Mutex
@@ -103,6 +104,7 @@ func New() *Metrics {
 	m.reconciles = counterVec("reconciles_total", "Runner scope re-listings by outcome (ok, error).", "scope", "outcome")
 	m.redeliveries = counterVec("webhook_redeliveries_total", "Failed webhook deliveries asked to be sent again.", "event")
 	m.eventsDropped = counterVec("replica_events_dropped_total", "Events not published to other replicas because the publishing queue was full.", "kind")
+	m.pacer = newPacerMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -44,6 +44,10 @@ func TestEveryMetricMovesAndIsScraped(t *testing.T) {
 		{"delivery (handlers hook)", func(m *Metrics) { m.Delivery("ping", "applied") }, `dispatchoor_webhook_deliveries_total{event="ping",outcome="applied"} 1`},
 		{"websocket dropped", func(m *Metrics) { m.WebSocketDropped() }, `dispatchoor_websocket_dropped_total 1`},
 		{"replica event dropped", func(m *Metrics) { m.ReplicaEventDropped("job") }, `dispatchoor_replica_events_dropped_total{kind="job"} 1`},
+		{"pacer wait", func(m *Metrics) { m.PacerRequest("dispatch", 2*time.Second, false) }, `dispatchoor_github_pacer_wait_seconds_bucket{priority="dispatch",le="2.5"} 1`},
+		{"pacer wait of an unknown priority is bounded", func(m *Metrics) { m.PacerRequest("made-up", 0, false) }, `dispatchoor_github_pacer_wait_seconds_count{priority="other"} 1`},
+		{"secondary limit refusal", func(m *Metrics) { m.PacerRequest("feedback", 0, true) }, `dispatchoor_github_secondary_limited_total 1`},
+		{"pacer waiting", func(m *Metrics) { m.PacerWaiting(func() map[string]int { return map[string]int{"dispatch": 4} }) }, `dispatchoor_github_pacer_waiting{priority="dispatch"} 4`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -120,6 +120,11 @@ func (s *Service) buildJob(ctx context.Context, req EnqueueRequest) (core.Job, s
 		}
 		j.Inputs = maps.Clone(req.Inputs)
 	}
+	// The template's inputs merged with the request's are what GitHub
+	// will see; refuse now what it would refuse at dispatch.
+	if err := core.CheckDispatchInputs(j.Inputs, 0); err != nil {
+		return core.Job{}, at, invalid("inputs", "%v", err)
+	}
 	if at.Where == store.Before {
 		if err := s.checkAnchor(ctx, g.ID, at.Before); err != nil {
 			return core.Job{}, at, err

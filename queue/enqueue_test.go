@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ethpandaops/dispatchoor/core"
@@ -94,6 +95,9 @@ func TestEnqueueRefusals(t *testing.T) {
 			{"unknown source", queue.EnqueueRequest{GroupID: "alpha", TemplateID: "a1", Source: "carrier-pigeon"}, "source", nil},
 			{"negative requeue limit", tmpl(queue.EnqueueRequest{TemplateID: "a1", RequeueLimit: -1}), "requeue_limit", nil},
 			{"empty input name", tmpl(queue.EnqueueRequest{TemplateID: "a1", Inputs: map[string]string{" ": "x"}}), "inputs", nil},
+			{"more inputs than GitHub accepts with the template's", tmpl(queue.EnqueueRequest{TemplateID: "a1", Inputs: numberedInputs(core.MaxDispatchInputs - len(tmplA.Inputs) + 1)}), "inputs", nil},
+			{"more inputs than GitHub accepts on a manual job", tmpl(queue.EnqueueRequest{Owner: "o", Repo: "r", WorkflowID: "w", Ref: "main", Inputs: numberedInputs(core.MaxDispatchInputs + 1)}), "inputs", nil},
+			{"inputs larger than GitHub accepts", tmpl(queue.EnqueueRequest{TemplateID: "a1", Inputs: map[string]string{"big": strings.Repeat("x", core.MaxDispatchInputsChars)}}), "inputs", nil},
 			{"unknown position", tmpl(queue.EnqueueRequest{TemplateID: "a1", Position: "middle"}), "position", nil},
 			{"before a non-number", tmpl(queue.EnqueueRequest{TemplateID: "a1", Position: "before:abc"}), "position", nil},
 			{"before a job of another group", tmpl(queue.EnqueueRequest{TemplateID: "a1", Position: fmt.Sprintf("before:%d", other.ID)}), "position", nil},
@@ -141,4 +145,13 @@ func TestNewRequiresAStoreAndNilEventsAreSafe(t *testing.T) {
 	if _, err := svc.Cancel(context.Background(), j.ID, "me"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// numberedInputs returns n distinct inputs.
+func numberedInputs(n int) map[string]string {
+	m := make(map[string]string, n)
+	for i := range n {
+		m[fmt.Sprintf("in%d", i)] = "v"
+	}
+	return m
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -113,6 +114,8 @@ func TestEnqueue(t *testing.T) {
 			{"negative requeue limit is named", admin, base, map[string]any{"template_id": testTmpl, "requeue_limit": -1}, 400, "requeue_limit"},
 			{"template of another group is refused", admin, "/api/v1/groups/" + otherGroup + "/queue", map[string]any{"template_id": testTmpl}, 400, "template_id"},
 			{"malformed JSON is a 400", admin, base, "{not json", 400, ""},
+			{"a body over 1 MiB is a 413", admin, base, map[string]any{"template_id": testTmpl, "inputs": map[string]string{"x": strings.Repeat("x", 1<<20)}}, 413, ""},
+			{"more inputs than GitHub accepts names inputs", admin, base, map[string]any{"template_id": testTmpl, "inputs": manyInputs(30)}, 400, "inputs"},
 			{"unknown group is a 404", admin, "/api/v1/groups/nope/queue", map[string]any{"template_id": testTmpl}, 404, ""},
 			{"unknown template is a 404", admin, base, map[string]any{"template_id": "nope"}, 404, ""},
 		}
@@ -485,5 +488,30 @@ func TestAPIRoutingErrorsAreJSON(t *testing.T) {
 				decodeErr(t, rec)
 			}
 		})
+	}
+}
+
+func manyInputs(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprintf("in%d", i)] = "v"
+	}
+	return m
+}
+
+// A body sent without Content-Length (chunked) is cut at the limit while
+// it is read, and still answers 413 rather than a decoding error.
+func TestChunkedOversizedBodyIs413(t *testing.T) {
+	h := newHarness(t, storetest.SQLite(t), harnessOpts{})
+	admin := h.session("admin")
+	body := `{"template_id":"` + testTmpl + `","inputs":{"x":"` + strings.Repeat("x", 1<<20) + `"}}`
+	r := h.request(admin, "POST", "/api/v1/groups/"+testGroup+"/queue", nil)
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = -1
+	r.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, r)
+	if rec.Code != 413 || decodeErr(t, rec).Code != "too_large" {
+		t.Fatalf("%d %s", rec.Code, rec.Body.String())
 	}
 }

@@ -228,10 +228,13 @@ type meResponse struct {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	// Login CSRF: a cross-site form must not log a victim into our account.
-	// A request with an Authorization header cannot come from a cross-site
-	// form, so scripts holding a token need no CSRF header.
-	if r.Header.Get("Authorization") == "" && r.Header.Get(csrfHeader) != csrfValue {
-		return errCSRF
+	// Only a valid API token proves the request is not such a form; any
+	// other Authorization header (Basic, a made-up Bearer) proves nothing,
+	// so without a token the CSRF header is required.
+	if r.Header.Get(csrfHeader) != csrfValue {
+		if p, err := s.authenticate(r); err != nil || p.Kind != kindToken {
+			return errCSRF
+		}
 	}
 	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {

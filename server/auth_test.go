@@ -107,10 +107,39 @@ func assertNotStored(t *testing.T, st *store.Store, raw string) {
 
 func TestLoginNeedsCSRFHeader(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(t), harnessOpts{})
-	rec := h.do(caller{name: "no csrf", noCSRF: true}, "POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPass})
-	if rec.Code != 403 || decodeErr(t, rec).Code != "csrf" {
-		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	creds := map[string]string{"username": "admin", "password": adminPass}
+	withAuthorization := func(value string) *httptest.ResponseRecorder {
+		r := h.request(caller{name: "no csrf", noCSRF: true}, "POST", "/api/v1/auth/login", creds)
+		if value != "" {
+			r.Header.Set("Authorization", value)
+		}
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, r)
+		return rec
 	}
+	for name, authz := range map[string]string{
+		"no header at all":                   "",
+		"a Basic Authorization header":       "Basic YWRtaW46cGFzc3dvcmQ=",
+		"a Bearer token that does not exist": "Bearer not-a-token",
+		"a malformed Authorization header":   "whatever",
+	} {
+		t.Run("refused with "+name, func(t *testing.T) {
+			rec := withAuthorization(authz)
+			if rec.Code != 403 || decodeErr(t, rec).Code != "csrf" {
+				t.Fatalf("%d %s", rec.Code, rec.Body.String())
+			}
+			if len(rec.Result().Cookies()) != 0 {
+				t.Fatal("a session cookie was set")
+			}
+		})
+	}
+	t.Run("a valid API token needs no CSRF header", func(t *testing.T) {
+		tok := h.token("ci", "readonly")
+		rec := withAuthorization("Bearer " + tok.token)
+		if rec.Code != 200 {
+			t.Fatalf("%d %s", rec.Code, rec.Body.String())
+		}
+	})
 }
 
 func TestSecureCookie(t *testing.T) {

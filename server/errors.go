@@ -82,6 +82,11 @@ const maxBody = 1 << 20
 
 // decodeJSON reads a JSON object into v, refusing unknown fields, trailing
 // data and other content types, and names the field at fault.
+// errTooLarge answers a body over maxBody: 413 with the limit, not a
+// puzzling "unexpected EOF" from a truncated decode.
+var errTooLarge = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+	Msg: fmt.Sprintf("the request body is larger than the %d-byte (1 MiB) limit", maxBody)}
+
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -89,9 +94,16 @@ func decodeJSON(r *http.Request, v any) error {
 			return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Msg: "send application/json"}
 		}
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody+1))
+	if r.ContentLength > maxBody {
+		return errTooLarge
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
 		return jsonError(err)
 	}
 	if dec.More() {

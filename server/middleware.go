@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -214,6 +215,7 @@ func (l *rateLimiters) allow(class limitClass, client string, w http.ResponseWri
 	if n <= win.limit {
 		return nil
 	}
-	w.Header().Set("Retry-After", strconv.FormatInt((minute+1)*60-now.Unix(), 10))
-	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Msg: "too many requests from this address; retry after the Retry-After seconds"}
+	wait := (minute+1)*60 - now.Unix()
+	w.Header().Set("Retry-After", strconv.FormatInt(wait, 10))
+	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Msg: fmt.Sprintf("too many requests from this address; retry in %d s", wait)}
 }

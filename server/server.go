@@ -112,13 +112,16 @@ type Server struct {
 	users     *basicUsers
 	oauth     *githubLogin
 	limits    *rateLimiters
-	clientIP  clientAddr
-	hub       WebSocketHub
-	touches   *sessionTouches
-	now       func() time.Time
-	started   atomic.Bool
-	closed    chan struct{}
-	closeOnce sync.Once
+	// hookFailures refuses addresses that keep failing the webhook
+	// signature before their bodies are read.
+	hookFailures *failureLimit
+	clientIP     clientAddr
+	hub          WebSocketHub
+	touches      *sessionTouches
+	now          func() time.Time
+	started      atomic.Bool
+	closed       chan struct{}
+	closeOnce    sync.Once
 }
 
 // New builds the router. It hashes plaintext passwords from the config (so
@@ -146,6 +149,7 @@ func New(opts Options) *Server {
 	s.users = newBasicUsers(cfg.Auth.Basic, opts.BcryptCost, s.log)
 	s.oauth = newGitHubLogin(cfg)
 	s.limits = newRateLimiters(cfg.Server.RateLimit, s.now)
+	s.hookFailures = &failureLimit{limit: cfg.Server.RateLimit.WebhookFailures.RequestsPerMinute, now: s.now}
 	s.clientIP = clientAddr{trusted: cfg.Server.TrustedProxyPrefixes()}
 	s.hub = opts.Hub
 	if s.hub == nil {

@@ -28,7 +28,21 @@ func (s *Server) serveWebhooks(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errSetupRequired)
 		return
 	}
-	s.opts.Webhooks.ServeHTTP(w, r)
+	// An address that keeps failing the signature is refused before its
+	// body is read: only a failure is counted, so GitHub's own deliveries
+	// (which all verify) are never limited unless they share an address
+	// with the attacker (configure trusted_proxies behind a proxy).
+	client := s.clientIP.of(r)
+	if err := s.hookFailures.check(client, w); err != nil {
+		s.log.Warn().Str("client", client).Msg("webhook refused: too many failed signatures from this address")
+		writeError(w, err)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	s.opts.Webhooks.ServeHTTP(rec, r)
+	if rec.status == http.StatusUnauthorized {
+		s.hookFailures.fail(client)
+	}
 }
 
 // AuthorizeAdmin returns nil when r comes from an admin: a session cookie

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/secretbox"
@@ -141,5 +142,58 @@ func TestWebhooksWaitForSetup(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An address that keeps failing the signature gets 429 without its body
+// being read, for the rest of the minute; other addresses and successful
+// deliveries are not limited.
+func TestWebhookSignatureFailuresAreRateLimited(t *testing.T) {
+	var calls atomic.Int32
+	hook := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.Header.Get("X-Hub-Signature-256") == "good" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	now := time.Date(2026, 1, 1, 10, 0, 5, 0, time.UTC)
+	h := newHarness(t, storetest.SQLite(t), harnessOpts{
+		options: func(o *Options) { o.Webhooks = hook; o.Now = func() time.Time { return now } },
+		mutate:  func(c *config.Config) { c.Server.RateLimit.WebhookFailures.RequestsPerMinute = 3 },
+	})
+	post := func(addr, sig string) *httptest.ResponseRecorder {
+		r := h.request(anonymous, "POST", "/api/github/hook", `{"zen":"hi"}`)
+		r.RemoteAddr = addr + ":4242"
+		r.Header.Set("X-Hub-Signature-256", sig)
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, r)
+		return rec
+	}
+	for range 3 {
+		if c := post("192.0.2.1", "bad").Code; c != 401 {
+			t.Fatalf("failure within the limit: %d, want 401", c)
+		}
+	}
+	before := calls.Load()
+	rec := post("192.0.2.1", "good")
+	if rec.Code != 429 || calls.Load() != before {
+		t.Fatalf("after 3 failures: %d with the handler called %d more times; want 429 unread", rec.Code, calls.Load()-before)
+	}
+	if ra := rec.Header().Get("Retry-After"); ra != "55" || !strings.Contains(decodeErr(t, rec).Msg, "55 s") {
+		t.Fatalf("Retry-After %q, message %q; want 55 s", ra, rec.Body.String())
+	}
+	if c := post("192.0.2.2", "good").Code; c != 200 {
+		t.Fatalf("another address: %d, want 200", c)
+	}
+	for range 10 {
+		if c := post("192.0.2.3", "good").Code; c != 200 {
+			t.Fatalf("successful deliveries are never limited: %d", c)
+		}
+	}
+	now = now.Add(time.Minute)
+	if c := post("192.0.2.1", "good").Code; c != 200 {
+		t.Fatalf("next minute: %d, want 200", c)
 	}
 }

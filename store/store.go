@@ -80,6 +80,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if opts.SQLitePath == "" || strings.HasPrefix(opts.SQLitePath, ":memory:") {
 			return nil, fmt.Errorf("open sqlite: a file path is required, got %q", opts.SQLitePath)
 		}
+		if err := prepareSQLiteFile(opts.SQLitePath); err != nil {
+			return nil, err
+		}
 		db, err = sqlx.Open("sqlite3", sqliteDSN(opts.SQLitePath))
 		if err == nil {
 			// One writer at a time is SQLite's rule; a single connection

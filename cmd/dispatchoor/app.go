@@ -214,10 +214,21 @@ func newGitHub(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) (*gh.
 				m.RateLimitRemaining(obs.InstallationID, obs.RateLimitRemaining)
 			}
 		},
+		Pace: gh.PaceLimits(cfg.GitHub.Pacing),
+		PaceObserver: func(e gh.PaceEvent) {
+			m.PacerRequest(e.Priority.String(), e.Waited, e.Blocked)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
+	m.PacerWaiting(func() map[string]int {
+		out := map[string]int{}
+		for p, n := range c.PaceWaiting() {
+			out[p.String()] = n
+		}
+		return out
+	})
 	return c, nil
 }
 
@@ -262,7 +273,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	if err := a.srv.Start(ctx); err != nil {
 		return fmt.Errorf("start server: %w", err)
 	}
-	httpSrv := &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := server.NewHTTPServer(a.srv, a.cfg.Server.Timeouts)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	leadCtx, stopLeading := context.WithCancel(context.WithoutCancel(ctx))
@@ -300,10 +311,8 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	case <-time.After(30 * time.Second):
 		log.Warn().Msg("leader work did not stop within 30s; closing anyway")
 	}
-	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer stop()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) && result == nil {
-		result = fmt.Errorf("shutdown: %w", err)
+	if err := server.ShutdownHTTP(context.WithoutCancel(ctx), httpSrv, a.cfg.Server.Timeouts.Shutdown); err != nil && result == nil {
+		result = err
 	}
 	log.Info().Msg("stopped")
 	return result
@@ -337,10 +346,15 @@ func (a *app) cleanupLoop(ctx context.Context) {
 			if _, err := a.q.Cleanup(ctx, retention); err != nil && ctx.Err() == nil {
 				a.log.Warn().Err(err).Str("component", "cleanup").Msg("history retention")
 			}
-			cut := time.Now().Add(-retention)
-			if _, err := a.st.DeleteDeliveriesBefore(ctx, cut); err != nil && ctx.Err() == nil {
-				a.log.Warn().Err(err).Str("component", "cleanup").Msg("old webhook deliveries")
-			}
+		}
+		// The other tables that grow with traffic are bounded whatever the
+		// history retention (docs/RELIABILITY.md, "Bounded tables").
+		r := store.DefaultRetention
+		r.Audit = time.Duration(a.cfg.History.AuditRetentionDays) * 24 * time.Hour
+		if n, err := a.st.Prune(ctx, r); err != nil && ctx.Err() == nil {
+			a.log.Warn().Err(err).Str("component", "cleanup").Msg("prune deliveries, GitHub jobs and audit log")
+		} else if n != (store.Pruned{}) {
+			a.log.Info().Str("component", "cleanup").Interface("pruned", n).Msg("pruned old rows")
 		}
 		select {
 		case <-ctx.Done():

@@ -60,6 +60,9 @@ database:
 github:
   web_url: "{{.WebURL}}"
   api_url: "{{.APIURL}}"
+  # The simulator runs faster than real time and enforces no secondary
+  # limits here, so pacing in wall-clock minutes would only slow the run.
+  pacing: { concurrent: 0, endpoint_points_per_minute: 0, content_per_minute: 0, content_per_hour: 0 }
   app:
     id: {{.AppID}}
     private_key_path: "{{.Dir}}/app.pem"

@@ -56,3 +56,26 @@ func TestCredentialsAreRandom(t *testing.T) {
 		t.Fatalf("weak or repeated passwords: %q %q", a.AdminPassword, b.AdminPassword)
 	}
 }
+
+// Two demos started with the same seed share no secret: a webhook signed
+// with a guessable secret could enqueue jobs into anyone's demo.
+func TestWorldSecretsAreRandom(t *testing.T) {
+	a, err := NewWorld(Options{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Sim.Close)
+	b, err := NewWorld(Options{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Sim.Close)
+	for name, pair := range map[string][2]string{
+		"webhook secret":      {a.Sim.WebhookSecret(), b.Sim.WebhookSecret()},
+		"OAuth client secret": {a.Sim.ClientSecret(), b.Sim.ClientSecret()},
+	} {
+		if pair[0] == pair[1] || len(pair[0]) < 16 {
+			t.Errorf("%s is guessable or repeated: %q %q", name, pair[0], pair[1])
+		}
+	}
+}

@@ -53,15 +53,21 @@ func NewWorld(opts Options) (*World, error) {
 		opts.Speed = 6
 	}
 	sim, err := ghsim.New(ghsim.Options{
-		Seed:           opts.Seed,
-		Speed:          opts.Speed,
-		WebhookSecret:  fmt.Sprintf("demo-webhook-secret-%d", opts.Seed),
-		AppSlug:        "dispatchoor-demo",
-		ClientID:       "Iv1.demo",
-		ClientSecret:   "demo-client-secret",
-		JobDurationMin: 20 * time.Second,
-		JobDurationMax: 90 * time.Second,
-		Logger:         opts.Logger.With().Str("component", "ghsim").Logger(),
+		Seed:  opts.Seed,
+		Speed: opts.Speed,
+		// Random like the passwords: a secret derived from the seed would
+		// let anyone who can reach the demo forge signed webhooks (a
+		// /dispatch comment, say) into it.
+		WebhookSecret: randomPassword(),
+		AppSlug:       "dispatchoor-demo",
+		ClientID:      "Iv1.demo",
+		ClientSecret:  randomPassword(),
+		// GitHub's secondary limits, as dispatchoor meets them in
+		// production (the demo's pace stays far below them).
+		SecondaryLimits: ghsim.DefaultSecondaryLimits(),
+		JobDurationMin:  20 * time.Second,
+		JobDurationMax:  90 * time.Second,
+		Logger:          opts.Logger.With().Str("component", "ghsim").Logger(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo simulator: %w", err)

@@ -84,9 +84,7 @@ func (s *Sim) injectFault(c *call, reqID string) bool {
 			"/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit")
 		return true
 	case failSecondary:
-		c.rec.header.Set("Retry-After", retrySecs)
-		c.fail(http.StatusForbidden, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID "+reqID+".",
-			"/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
+		c.secondaryRefusal(int((retry + time.Second - 1) / time.Second))
 		return true
 	}
 	return false

@@ -94,7 +94,12 @@ func (s *Sim) serveREST(rt route) http.Handler {
 		}
 
 		if !s.injectFault(c, reqID) && c.authenticate(rt.auth) {
-			rt.h(c)
+			if release, retryAfter, ok := s.admitSecondary(c, rt); ok {
+				rt.h(c)
+				release()
+			} else {
+				c.secondaryRefusal(retryAfter)
+			}
 		}
 		c.rateHeaders()
 		if rec.status == 0 {
@@ -116,6 +121,16 @@ func (s *Sim) serveREST(rt route) http.Handler {
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())
 	})
+}
+
+// admitSecondary applies the secondary limits to installation requests:
+// GitHub counts them per installation (an App's JWT requests and OAuth
+// user requests are outside what dispatchoor can exceed).
+func (s *Sim) admitSecondary(c *call, rt route) (func(), int, bool) {
+	if c.ins == nil {
+		return func() {}, 0, true
+	}
+	return s.secondary.admit(c.ins.ID, c.r.Method, rt.method+" "+rt.pattern, strings.TrimPrefix(c.r.URL.Path, "/api/v3"))
 }
 
 type readCloser struct{ *bytes.Reader }

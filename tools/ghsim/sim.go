@@ -65,15 +65,19 @@ type Options struct {
 	// GitHub's 5,000. A world running faster than real time packs Speed
 	// hours of requests into one: give it Speed × 5,000.
 	RateLimit int
+	// SecondaryLimits, enforced per installation in wall-clock time; the
+	// zero value enforces none (DefaultSecondaryLimits is GitHub's set).
+	SecondaryLimits SecondaryLimits
 
 	Logger zerolog.Logger
 }
 
 // Sim is a simulated GitHub. All methods are safe for concurrent use.
 type Sim struct {
-	opts  Options
-	log   zerolog.Logger
-	clock *Clock
+	opts      Options
+	log       zerolog.Logger
+	clock     *Clock
+	secondary *secondary
 
 	mu      sync.Mutex
 	rng     *mrand.Rand
@@ -156,6 +160,7 @@ func New(opts Options) (*Sim, error) {
 		opts:          opts,
 		log:           opts.Logger.With().Str("component", "ghsim").Logger(),
 		clock:         newClock(opts.Speed),
+		secondary:     newSecondary(opts.SecondaryLimits, time.Now),
 		rng:           mrand.New(mrand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		nextID:        1000,
 		baseURL:       "http://ghsim.invalid",
