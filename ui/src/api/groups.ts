@@ -8,7 +8,10 @@ export function useGroups() {
 }
 
 export function useGroup(id: string) {
-  return useQuery({ queryKey: keys.group(id), queryFn: ({ signal }) => get<Group>(`/api/v1/groups/${enc(id)}`, signal) })
+  return useQuery({
+    queryKey: keys.group(id),
+    queryFn: ({ signal }) => get<Group>(`/api/v1/groups/${enc(id)}`, signal),
+  })
 }
 
 export function useTemplates(groupId: string) {

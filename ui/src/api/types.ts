@@ -1,13 +1,6 @@
 // Shapes of the dispatchoor API (server/openapi.yaml), snake_case as sent.
 
-export type JobStatus =
-  | 'pending'
-  | 'dispatching'
-  | 'triggered'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
+export type JobStatus = 'pending' | 'dispatching' | 'triggered' | 'running' | 'completed' | 'failed' | 'cancelled'
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['dispatching', 'triggered', 'running']

@@ -27,13 +27,20 @@ describe('useQueueOrder', () => {
       'fetch',
       vi.fn((url: string, init: RequestInit) => {
         const headers = new Headers(init.headers)
-        calls.push({ method: init.method ?? 'GET', url, body: init.body as string | undefined, csrf: headers.get('X-Requested-With') })
+        calls.push({
+          method: init.method ?? 'GET',
+          url,
+          body: init.body as string | undefined,
+          csrf: headers.get('X-Requested-With'),
+        })
         if (init.method === 'PUT') return new Promise<Response>((r) => (releaseMove = r))
         return Promise.resolve(json(page(old)))
       }),
     )
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })
-    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    )
     const { result } = renderHook(
       () => {
         const q = useQueue('g1')
@@ -54,7 +61,9 @@ describe('useQueueOrder', () => {
 
     // Another event lands mid-flight: the refetch answers the old order.
     const gets = calls.filter((c) => c.method === 'GET').length
-    act(() => applyMessage(qc, { type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 3 } } }))
+    act(() =>
+      applyMessage(qc, { type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 3 } } }),
+    )
     await waitFor(() => expect(calls.filter((c) => c.method === 'GET').length).toBeGreaterThan(gets))
     await waitFor(() => expect(qc.isFetching()).toBe(0))
     expect(ids(result.current.view)).toEqual([3, 1, 2])
@@ -70,11 +79,15 @@ describe('useQueueOrder', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn((_url: string, init: RequestInit) =>
-        Promise.resolve(init.method === 'PUT' ? json({ error: 'queue changed', code: 'conflict' }, 409) : json(page(old))),
+        Promise.resolve(
+          init.method === 'PUT' ? json({ error: 'queue changed', code: 'conflict' }, 409) : json(page(old)),
+        ),
       ),
     )
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })
-    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    )
     const { result } = renderHook(() => useQueueOrder('g1', useQueue('g1').data?.items ?? []), { wrapper })
     await waitFor(() => expect(result.current.view).toHaveLength(2))
     act(() => result.current.onDragStart())

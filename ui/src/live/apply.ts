@@ -44,7 +44,8 @@ export function applyMessage(qc: QueryClient, m: LiveMessage): void {
       qc.setQueryData<Page<Runner>>(keys.runners, (l) => applyRunner(l, r))
       for (const q of qc.getQueryCache().findAll({ queryKey: ['group-runners'] })) {
         const gid = q.queryKey[1] as string
-        const labels = qc.getQueryData<Group>(keys.group(gid))?.runner_labels ??
+        const labels =
+          qc.getQueryData<Group>(keys.group(gid))?.runner_labels ??
           qc.getQueryData<Page<Group>>(keys.groups)?.items.find((g) => g.id === gid)?.runner_labels
         if (!labels) {
           void qc.invalidateQueries({ queryKey: q.queryKey })

@@ -10,7 +10,15 @@ export type LiveMessage =
   | { type: 'subscribed'; data: string[] }
   | { type: 'error'; data: { error: string } }
 
-const known = new Set(['job_state', 'queue_update', 'group_update', 'runner_status', 'system_status', 'subscribed', 'error'])
+const known = new Set([
+  'job_state',
+  'queue_update',
+  'group_update',
+  'runner_status',
+  'system_status',
+  'subscribed',
+  'error',
+])
 
 /** Parses one frame; anything malformed or unknown is null, never a throw. */
 export function parseMessage(raw: string): LiveMessage | null {

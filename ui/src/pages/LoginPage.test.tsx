@@ -15,7 +15,8 @@ function serve(providers: Answer) {
     'fetch',
     vi.fn(async (url: string) => {
       fetched.push(url)
-      if (url === '/api/v1/auth/providers') return new Response(JSON.stringify(providers.body), { status: providers.status })
+      if (url === '/api/v1/auth/providers')
+        return new Response(JSON.stringify(providers.body), { status: providers.status })
       return new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
     }),
   )

@@ -12,7 +12,12 @@ function serve(me: Me) {
     '/api/v1/groups/g1/queue?limit=1000': {
       items: [
         job({ id: 1, name: 'running one', status: 'running', runner_name: 'r1', auto_requeue: true }),
-        job({ id: 2, name: 'waiting one', source: 'comment', source_url: 'https://github.com/o/r/issues/1#issuecomment-9' }),
+        job({
+          id: 2,
+          name: 'waiting one',
+          source: 'comment',
+          source_url: 'https://github.com/o/r/issues/1#issuecomment-9',
+        }),
       ],
       next_cursor: '',
     },

@@ -37,7 +37,16 @@ export function job(p: Partial<Job> = {}): Job {
 }
 
 export function runner(p: Partial<Runner> = {}): Runner {
-  return { id: 1, name: 'r1', scope: 'org:o', labels: ['self-hosted', 'linux'], status: 'online', busy: false, ephemeral: false, ...p }
+  return {
+    id: 1,
+    name: 'r1',
+    scope: 'org:o',
+    labels: ['self-hosted', 'linux'],
+    status: 'online',
+    busy: false,
+    ephemeral: false,
+    ...p,
+  }
 }
 
 export const ids = (js: { id: number }[]) => js.map((j) => j.id)
