@@ -136,7 +136,7 @@ export default async function globalSetup() {
   proc.stderr.removeAllListeners('data').resume()
   await waitHealthy(info.url, 30_000)
   await exportInfo(info.url, adminOverride ?? info.admin, readonlyOverride ?? info.readonly)
-  return async () => {
+  return () => {
     try {
       process.kill(-proc.pid!, 'SIGTERM')
     } catch {

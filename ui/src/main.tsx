@@ -28,7 +28,8 @@ const queryClient: QueryClient = new QueryClient({
   },
 })
 
-loadConfig().then((cfg) => {
+// loadConfig never rejects: a missing or malformed config.json means same origin.
+void loadConfig().then((cfg) => {
   setApiBase(cfg.apiUrl)
   createRoot(document.getElementById('root')!).render(
     <StrictMode>

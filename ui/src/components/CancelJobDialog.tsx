@@ -32,10 +32,12 @@ export function CancelJobDialog({ job, onClose }: { job: Job; onClose: () => voi
             type="button"
             className={btnSecondary}
             disabled={act.isPending}
-            onClick={async () => {
-              await act.mutateAsync({ job, action: 'disable-requeue' })
-              await act.mutateAsync({ job, action: 'cancel' })
-              onClose()
+            onClick={() => {
+              // A failure stays open and shows in the ErrorNote above (act.error).
+              act
+                .mutateAsync({ job, action: 'disable-requeue' })
+                .then(() => act.mutateAsync({ job, action: 'cancel' }))
+                .then(onClose, () => {})
             }}
           >
             Cancel without requeue

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react'
+import { useEffect, useEffectEvent, useId, useRef, type ReactNode } from 'react'
 
 /** A modal dialog: labelled, closes on Escape, focus moves inside on open. */
 export function Dialog({
@@ -14,19 +14,23 @@ export function Dialog({
 }) {
   const id = useId()
   const ref = useRef<HTMLDivElement>(null)
-  const close = useRef(onClose)
-  close.current = onClose
+  // An effect event sees the latest onClose without being a dependency.
+  const onKey = useEffectEvent((e: KeyboardEvent) => {
+    if (e.key === 'Escape') onClose()
+  })
   // Once per opening: callers pass a new onClose every render, and
   // refocusing then would yank focus out of the field being typed in.
   useEffect(() => {
     const first = ref.current?.querySelector<HTMLElement>('input, select, textarea, button:not([data-close])')
     first?.focus()
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close.current()
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [])
   return (
+    // The backdrop is presentational: a click on it closes, as Escape and the
+    // close button do for keyboard and screen-reader users.
     <div
+      role="presentation"
       className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-slate-900/40 p-2 sm:p-8"
       onMouseDown={(e) => e.target === e.currentTarget && onClose()}
     >

@@ -29,7 +29,7 @@ export function OutcomesChart({
           {!compact && <CartesianGrid strokeDasharray="3 3" vertical={false} />}
           <XAxis dataKey="start" hide={compact} tickFormatter={(v: string) => fmt(v, shortTimes)} fontSize={11} />
           <YAxis hide={compact} allowDecimals={false} fontSize={11} />
-          {!compact && <Tooltip labelFormatter={(v) => new Date(String(v)).toLocaleString()} />}
+          {!compact && <Tooltip labelFormatter={(v) => (typeof v === 'string' ? new Date(v).toLocaleString() : v)} />}
           {!compact && <Legend />}
           <Bar dataKey="completed" stackId="a" fill="#10b981" isAnimationActive={false} />
           <Bar dataKey="failed" stackId="a" fill="#ef4444" isAnimationActive={false} />

@@ -41,7 +41,7 @@ export function StatusMenu() {
           className="absolute right-0 z-30 mt-1 w-72 rounded-lg border border-slate-200 bg-white p-3 text-sm text-slate-800 shadow-lg"
         >
           {status.isLoading && <p>Loading…</p>}
-          {status.error && <p className="text-red-700">{String((status.error as Error).message)}</p>}
+          {status.error && <p className="text-red-700">{status.error.message}</p>}
           {s && (
             <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
               <dt className="text-slate-500">Database</dt>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useHistory, useHistoryStats } from '../api'
 import { btnSecondary } from '../components/buttons'
@@ -13,10 +13,16 @@ export function HistoryTab({ groupId }: { groupId: string }) {
   const [sp, setSp] = useSearchParams()
   // The URL is the source of truth, mirrored in state: router navigations
   // run as transitions, and a controlled checkbox bound straight to the URL
-  // would flip back until the transition lands.
+  // would flip back until the transition lands. A new URL (back/forward, a
+  // link, our own navigation landing) resets the state during render, which
+  // React prefers to an effect and its second render.
   const search = sp.toString()
   const [filters, setFilters] = useState(() => filtersFromSearch(sp))
-  useEffect(() => setFilters(filtersFromSearch(new URLSearchParams(search))), [search])
+  const [seenSearch, setSeenSearch] = useState(search)
+  if (search !== seenSearch) {
+    setSeenSearch(search)
+    setFilters(filtersFromSearch(sp))
+  }
   const rangeParam = sp.get('range')
   const range: Range = isRange(rangeParam) ? rangeParam : '24h'
   const stats = useHistoryStats(groupId, range)

@@ -26,11 +26,13 @@ function serve(me: Me) {
   }
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string) => {
+    vi.fn((url: string) => {
       const body = routes[url]
-      return body === undefined
-        ? new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
-        : new Response(JSON.stringify(body), { status: 200 })
+      return Promise.resolve(
+        body === undefined
+          ? new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
+          : new Response(JSON.stringify(body), { status: 200 }),
+      )
     }),
   )
 }
