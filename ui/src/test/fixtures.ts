@@ -32,6 +32,8 @@ export function job(p: Partial<Job> = {}): Job {
     triggered_at: null,
     started_at: null,
     completed_at: null,
+    cancel_requested: false,
+    label_mismatch: '',
     ...p,
   }
 }
