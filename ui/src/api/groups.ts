@@ -37,6 +37,6 @@ export function useReloadTemplates() {
   const qc = useQueryClient()
   return useMutation({
     mutationFn: () => post<{ disabled_groups: string[]; removed_templates: string[] }>('/api/v1/templates/reload'),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['templates'] }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.templatesAll }),
   })
 }

@@ -4,6 +4,7 @@ import { act, renderHook, waitFor } from '@testing-library/react'
 import type { ReactNode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { useQueue } from '../api'
+import { keys } from '../api/keys'
 import type { Job, Page } from '../api/types'
 import { applyMessage } from '../live/apply'
 import { ids, job } from '../test/fixtures'
@@ -72,7 +73,7 @@ describe('useQueueOrder', () => {
     // eslint-disable-next-line @typescript-eslint/require-await
     await act(async () => releaseMove(json(page(moved))))
     await waitFor(() => expect(result.current.error).toBeNull())
-    expect(ids(qc.getQueryData<Page<Job>>(['queue', 'g1'])!.items)).toEqual([3, 1, 2])
+    expect(ids(qc.getQueryData<Page<Job>>(keys.queue('g1'))!.items)).toEqual([3, 1, 2])
     expect(ids(result.current.view)).toEqual([3, 1, 2])
   })
 

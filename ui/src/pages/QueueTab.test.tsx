@@ -2,6 +2,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { cleanup, render, screen, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { keys } from '../api/keys'
 import type { Me } from '../api/types'
 import { job, runner } from '../test/fixtures'
 import { QueueTab } from './QueueTab'
@@ -75,7 +76,7 @@ describe('QueueTab', () => {
     const qc = renderTab()
     await screen.findByRole('article', { name: 'Job waiting one' })
     // The role must be known, so that the absence below is not "not loaded yet".
-    await vi.waitFor(() => expect(qc.getQueryData<Me>(['me'])?.role).toBe('readonly'))
+    await vi.waitFor(() => expect(qc.getQueryData<Me>(keys.me)?.role).toBe('readonly'))
     expect(screen.queryByRole('button', { name: /Add from template|Manual job|Select all/ })).toBeNull()
     expect(screen.queryByRole('button', { name: /^(Reorder|Pause|Edit|Remove|Cancel) / })).toBeNull()
     expect(screen.queryByRole('checkbox')).toBeNull()
