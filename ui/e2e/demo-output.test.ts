@@ -30,6 +30,8 @@ dispatchoor demo — the whole product against a simulated GitHub
     expect(parseDemoOutput('starting…\n  admin       admin / x\n')).toBeNull()
   })
   it('ignores the simulator URL when it comes first', () => {
-    expect(parseDemoOutput('simulator http://127.0.0.1:1\ndashboard http://127.0.0.1:2\n')?.url).toBe('http://127.0.0.1:2')
+    expect(parseDemoOutput('simulator http://127.0.0.1:1\ndashboard http://127.0.0.1:2\n')?.url).toBe(
+      'http://127.0.0.1:2',
+    )
   })
 })

@@ -43,7 +43,10 @@ test('edit a pending job, then pause two jobs at once with a bulk action', async
     await expect(card.getByRole('list', { name: 'Inputs' })).toContainText('edited=yes')
 
     await card.getByRole('checkbox', { name: /^Select / }).check()
-    await page.locator(`[data-job-id="${b}"]`).getByRole('checkbox', { name: /^Select / }).check()
+    await page
+      .locator(`[data-job-id="${b}"]`)
+      .getByRole('checkbox', { name: /^Select / })
+      .check()
     const bar = page.getByRole('toolbar', { name: 'Bulk actions' })
     await expect(bar).toContainText('2 selected')
     await screenshot(page, 'bulk-bar')
@@ -54,7 +57,10 @@ test('edit a pending job, then pause two jobs at once with a bulk action', async
     await page.reload()
     for (const id of [a, b]) {
       await expect(page.locator(`[data-job-id="${id}"]`).getByText('paused', { exact: true })).toBeVisible()
-      await page.locator(`[data-job-id="${id}"]`).getByRole('button', { name: /^Resume / }).click()
+      await page
+        .locator(`[data-job-id="${id}"]`)
+        .getByRole('button', { name: /^Resume / })
+        .click()
       await expect(page.locator(`[data-job-id="${id}"]`).getByText('paused', { exact: true })).toHaveCount(0)
     }
   })

@@ -49,8 +49,14 @@ async function saveSession(url: string, role: 'admin' | 'readonly', u: DemoUser)
     const [pair] = c.split(';')
     const i = pair.indexOf('=')
     return {
-      name: pair.slice(0, i), value: pair.slice(i + 1), domain: host, path: '/', expires: -1,
-      httpOnly: true, secure: false, sameSite: 'Lax' as const,
+      name: pair.slice(0, i),
+      value: pair.slice(i + 1),
+      domain: host,
+      path: '/',
+      expires: -1,
+      httpOnly: true,
+      secure: false,
+      sameSite: 'Lax' as const,
     }
   })
   writeFileSync(path.join(authDir, `${role}.json`), JSON.stringify({ cookies, origins: [] }))
@@ -114,10 +120,11 @@ export default async function globalSetup() {
       out += b.toString()
       const i = parseDemoOutput(out)
       // Credentials follow the URL closely; give them a moment.
-      if (i) setTimeout(() => {
-        clearTimeout(timer)
-        resolve(parseDemoOutput(out))
-      }, 300)
+      if (i)
+        setTimeout(() => {
+          clearTimeout(timer)
+          resolve(parseDemoOutput(out))
+        }, 300)
     }
     proc.stdout.on('data', onData)
     proc.stderr.on('data', onData)
@@ -129,7 +136,7 @@ export default async function globalSetup() {
   proc.stderr.removeAllListeners('data').resume()
   await waitHealthy(info.url, 30_000)
   await exportInfo(info.url, adminOverride ?? info.admin, readonlyOverride ?? info.readonly)
-  return async () => {
+  return () => {
     try {
       process.kill(-proc.pid!, 'SIGTERM')
     } catch {

@@ -8,7 +8,8 @@ export const baseURL = () => {
 }
 
 function creds(v: string | undefined, role: string) {
-  if (!v) throw new Error(`the demo printed no ${role} credentials (set DISPATCHOOR_${role.toUpperCase()}=user:password)`)
+  if (!v)
+    throw new Error(`the demo printed no ${role} credentials (set DISPATCHOOR_${role.toUpperCase()}=user:password)`)
   const i = v.indexOf(':')
   return { username: v.slice(0, i), password: v.slice(i + 1) }
 }
@@ -25,7 +26,8 @@ export async function login(page: Page, user: { username: string; password: stri
 }
 
 /** Storage states written by global setup: a logged-in session per role. */
-export const sessionOf = (role: 'admin' | 'readonly') => path.join(import.meta.dirname, '..', 'test-results', '.auth', `${role}.json`)
+export const sessionOf = (role: 'admin' | 'readonly') =>
+  path.join(import.meta.dirname, '..', 'test-results', '.auth', `${role}.json`)
 
 /** Opens a page with the session of the file's storage state. */
 export async function open(page: Page, to: string, username?: string) {
@@ -35,7 +37,10 @@ export async function open(page: Page, to: string, username?: string) {
 
 /** Saves a full-page screenshot to ui/test-results/screens/NAME.png. */
 export async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(import.meta.dirname, '..', 'test-results', 'screens', `${name}.png`), fullPage: true })
+  await page.screenshot({
+    path: path.join(import.meta.dirname, '..', 'test-results', 'screens', `${name}.png`),
+    fullPage: true,
+  })
 }
 
 /** The first group on the dashboard; the demo seeds at least one. */

@@ -11,8 +11,12 @@ test('runners and jobs move live without a reload', async ({ page }) => {
   const snapshot = () =>
     page.evaluate(() =>
       JSON.stringify({
-        jobs: [...document.querySelectorAll('[data-testid=job-card]')].map((e) => `${e.getAttribute('data-job-id')}:${e.getAttribute('data-status')}`),
-        runners: [...document.querySelectorAll('[data-testid=runner-row]')].map((e) => `${e.getAttribute('data-runner')}:${e.getAttribute('data-state')}`),
+        jobs: [...document.querySelectorAll('[data-testid=job-card]')].map(
+          (e) => `${e.getAttribute('data-job-id')}:${e.getAttribute('data-status')}`,
+        ),
+        runners: [...document.querySelectorAll('[data-testid=runner-row]')].map(
+          (e) => `${e.getAttribute('data-runner')}:${e.getAttribute('data-state')}`,
+        ),
       }),
     )
   const first = await snapshot()
@@ -112,14 +116,19 @@ test('cancel a running job and see it cancelled', async ({ page }) => {
   // A job that has only just started: the demo's runs last 20-90 simulated
   // seconds, and one about to end by itself would win the race with the cancel.
   const runningIds = () =>
-    page.locator('[data-testid=job-card][data-status=running]').evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')!))
+    page
+      .locator('[data-testid=job-card][data-status=running]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')!))
   const seen = new Set(await runningIds())
   let id = ''
   await expect
-    .poll(async () => {
-      id = (await runningIds()).find((x) => !seen.has(x)) ?? ''
-      return id
-    }, { timeout: 45_000, intervals: [100] })
+    .poll(
+      async () => {
+        id = (await runningIds()).find((x) => !seen.has(x)) ?? ''
+        return id
+      },
+      { timeout: 45_000, intervals: [100] },
+    )
     .not.toBe('')
   const running = page.locator(`[data-testid=job-card][data-job-id="${id}"]`)
   await running.getByRole('button', { name: /^Cancel / }).click()
@@ -131,7 +140,10 @@ test('cancel a running job and see it cancelled', async ({ page }) => {
   await expect(page.locator(`[data-testid=job-card][data-job-id="${id}"]`)).toHaveCount(0, { timeout: 30_000 })
   // ...and the history shows it cancelled.
   await page.goto(`${baseURL()}/groups/${group}/history`)
-  await expect(page.locator(`[data-testid=history-row][data-job-id="${id}"]`)).toHaveAttribute('data-status', 'cancelled')
+  await expect(page.locator(`[data-testid=history-row][data-job-id="${id}"]`)).toHaveAttribute(
+    'data-status',
+    'cancelled',
+  )
   await page.goto(`${baseURL()}/groups/${group}/history?status=cancelled`)
   await expect(page.locator(`[data-testid=history-row][data-job-id="${id}"]`)).toBeVisible()
   await screenshot(page, 'history')

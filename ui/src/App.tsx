@@ -16,7 +16,12 @@ function Gate() {
   const me = useMe()
   if (setup.isLoading || me.isLoading) return <p className="p-4">Loading…</p>
   if (setup.data && !setup.data.configured) return <SetupPage />
-  if (me.error) return <div className="p-4"><ErrorNote error={me.error} /></div>
+  if (me.error)
+    return (
+      <div className="p-4">
+        <ErrorNote error={me.error} />
+      </div>
+    )
   if (!me.data) return <LoginPage />
   return (
     <LiveProvider enabled>

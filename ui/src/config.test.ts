@@ -13,11 +13,11 @@ describe('runtime config', () => {
     expect(parseConfig(raw).apiUrl).toBe(want)
   })
   it('a missing config.json means same origin', async () => {
-    const f = (async () => new Response('nope', { status: 404 })) as unknown as typeof fetch
+    const f = (() => Promise.resolve(new Response('nope', { status: 404 }))) as unknown as typeof fetch
     expect(await loadConfig(f)).toEqual({ apiUrl: '' })
   })
   it('reads config.json', async () => {
-    const f = (async () => new Response('{"apiUrl":"https://x.test"}')) as unknown as typeof fetch
+    const f = (() => Promise.resolve(new Response('{"apiUrl":"https://x.test"}'))) as unknown as typeof fetch
     expect(await loadConfig(f)).toEqual({ apiUrl: 'https://x.test' })
   })
 })

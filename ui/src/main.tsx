@@ -20,11 +20,16 @@ const queryClient: QueryClient = new QueryClient({
   mutationCache: new MutationCache({ onError }),
   defaultOptions: {
     // 4xx answers will not change on retry; 5xx and network errors get one more try.
-    queries: { staleTime: 30_000, refetchOnWindowFocus: false, retry: (n, e) => n < 1 && !(e instanceof ApiError && e.status < 500) },
+    queries: {
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+      retry: (n, e) => n < 1 && !(e instanceof ApiError && e.status < 500),
+    },
   },
 })
 
-loadConfig().then((cfg) => {
+// loadConfig never rejects: a missing or malformed config.json means same origin.
+void loadConfig().then((cfg) => {
   setApiBase(cfg.apiUrl)
   createRoot(document.getElementById('root')!).render(
     <StrictMode>

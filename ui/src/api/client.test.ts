@@ -7,9 +7,9 @@ function stub(status: number, body: string) {
   const calls: Call[] = []
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string, init: RequestInit) => {
+    vi.fn((url: string, init: RequestInit) => {
       calls.push({ url, init })
-      return new Response(status === 204 ? null : body, { status })
+      return Promise.resolve(new Response(status === 204 ? null : body, { status }))
     }),
   )
   return calls

@@ -8,7 +8,10 @@ export function useGroups() {
 }
 
 export function useGroup(id: string) {
-  return useQuery({ queryKey: keys.group(id), queryFn: ({ signal }) => get<Group>(`/api/v1/groups/${enc(id)}`, signal) })
+  return useQuery({
+    queryKey: keys.group(id),
+    queryFn: ({ signal }) => get<Group>(`/api/v1/groups/${enc(id)}`, signal),
+  })
 }
 
 export function useTemplates(groupId: string) {
@@ -34,6 +37,6 @@ export function useReloadTemplates() {
   const qc = useQueryClient()
   return useMutation({
     mutationFn: () => post<{ disabled_groups: string[]; removed_templates: string[] }>('/api/v1/templates/reload'),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['templates'] }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.templatesAll }),
   })
 }

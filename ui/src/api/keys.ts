@@ -1,5 +1,13 @@
-// Query keys: the WebSocket reducer and the hooks must agree on them.
+// Query keys: the hooks, the mutations and the WebSocket reducer
+// (live/apply.ts) all take them from here, so they cannot disagree.
+// A key that ends in `All` is the prefix of a family: invalidating it
+// reaches every member (all filters, ranges or groups).
 import type { HistoryFilters } from '../lib/filters'
+
+const templatesAll = ['templates'] as const
+const groupRunnersAll = ['group-runners'] as const
+const historyAll = (groupId: string) => ['history', groupId] as const
+const historyStatsAll = (groupId: string) => ['history-stats', groupId] as const
 
 export const keys = {
   me: ['me'] as const,
@@ -8,12 +16,15 @@ export const keys = {
   status: ['status'] as const,
   groups: ['groups'] as const,
   group: (id: string) => ['group', id] as const,
-  templates: (groupId: string) => ['templates', groupId] as const,
+  templatesAll,
+  templates: (groupId: string) => [...templatesAll, groupId] as const,
   queue: (groupId: string) => ['queue', groupId] as const,
   job: (id: number) => ['job', id] as const,
   runners: ['runners'] as const,
-  groupRunners: (groupId: string) => ['group-runners', groupId] as const,
-  historyAll: (groupId: string) => ['history', groupId] as const,
-  history: (groupId: string, f: HistoryFilters) => ['history', groupId, f] as const,
-  historyStats: (groupId: string, range: string) => ['history-stats', groupId, range] as const,
+  groupRunnersAll,
+  groupRunners: (groupId: string) => [...groupRunnersAll, groupId] as const,
+  historyAll,
+  history: (groupId: string, f: HistoryFilters) => [...historyAll(groupId), f] as const,
+  historyStatsAll,
+  historyStats: (groupId: string, range: string) => [...historyStatsAll(groupId), range] as const,
 }

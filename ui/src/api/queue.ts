@@ -2,15 +2,7 @@ import { useMutation, useQueries, useQuery, useQueryClient, type QueryClient } f
 import { applyJobToQueue } from '../live/reducer'
 import { del, enc, get, post, put } from './client'
 import { keys } from './keys'
-import type {
-  BulkAction,
-  BulkResponse,
-  EnqueueFromTemplate,
-  EnqueueManual,
-  Job,
-  Page,
-  UpdateJobRequest,
-} from './types'
+import type { BulkAction, BulkResponse, EnqueueFromTemplate, EnqueueManual, Job, Page, UpdateJobRequest } from './types'
 
 export function useQueue(groupId: string) {
   return useQuery(queueQuery(groupId))
@@ -18,7 +10,8 @@ export function useQueue(groupId: string) {
 
 const queueQuery = (groupId: string) => ({
   queryKey: keys.queue(groupId),
-  queryFn: ({ signal }: { signal: AbortSignal }) => get<Page<Job>>(`/api/v1/groups/${enc(groupId)}/queue?limit=1000`, signal),
+  queryFn: ({ signal }: { signal: AbortSignal }) =>
+    get<Page<Job>>(`/api/v1/groups/${enc(groupId)}/queue?limit=1000`, signal),
 })
 
 /** Every listed group's live queue, merged: which job runs where. */

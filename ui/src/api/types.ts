@@ -1,13 +1,13 @@
-// Shapes of the dispatchoor API (server/openapi.yaml), snake_case as sent.
+// Shapes of the dispatchoor API, snake_case as sent. Each is a name for a
+// type generated from server/openapi.yaml into schema.ts (`npm run gen:types`;
+// `npm run lint` fails when schema.ts is stale), narrowed only where the UI
+// knows more than the OpenAPI file says.
+import type { components, paths } from './schema'
 
-export type JobStatus =
-  | 'pending'
-  | 'dispatching'
-  | 'triggered'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
+type Schemas = components['schemas']
+type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never
+
+export type JobStatus = Schemas['JobStatus']
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['dispatching', 'triggered', 'running']
@@ -20,168 +20,72 @@ export function isActive(s: JobStatus): boolean {
   return ACTIVE_STATUSES.includes(s)
 }
 
-export type JobSource = 'ui' | 'api' | 'comment'
-
-export interface Job {
-  id: number
-  group_id: string
-  template_id: string
-  name: string
-  owner: string
-  repo: string
-  workflow_id: string
-  ref: string
-  inputs: Record<string, string>
-  status: JobStatus
-  paused: boolean
-  position: number
-  auto_requeue: boolean
-  requeue_limit: number
-  requeue_count: number
-  run_id: number
-  run_url: string
-  runner_name: string
-  conclusion: string
-  error: string
-  source: JobSource
-  source_url: string
-  created_by: string
-  created_at: string
-  triggered_at: string | null
-  started_at: string | null
-  completed_at: string | null
-  /** a cancel was sent to GitHub and awaits its confirmation (when the server reports it) */
-  cancel_requested?: boolean
-  /** runs-on labels of the run that no runner of the group has */
-  label_mismatch?: string
-}
+export type Job = Schemas['Job']
+export type JobSource = Job['source']
 
 /** GET /auth/providers: the login methods the server offers. */
-export interface AuthProviders {
-  basic: boolean
-  github: boolean
-}
+export type AuthProviders = Schemas['AuthProviders']
 
+/**
+ * One page of a list endpoint. The OpenAPI file spells each list out
+ * (JobPage, the runner and group lists); the UI needs the one generic shape,
+ * and `_pagesAgree` below keeps the two from drifting apart.
+ */
 export interface Page<T> {
   items: T[]
   next_cursor: string
 }
 
+/** Live jobs per status. The OpenAPI file can only say "string → integer"; the keys are job statuses. */
 export type QueueCounts = Partial<Record<JobStatus, number>>
 
-export interface Group {
-  id: string
-  name: string
-  runner_labels: string[]
-  runner_scope: string
-  max_concurrent: number
-  paused: boolean
-  enabled: boolean
-  queue?: QueueCounts
-}
+export type Group = Omit<Schemas['Group'], 'queue'> & { queue?: QueueCounts }
 
-export type TemplateSourceKind = 'inline' | 'file' | 'url'
+export type Template = Schemas['Template']
+export type TemplateSourceKind = NonNullable<NonNullable<Template['source']>['kind']>
 
-export interface Template {
-  id: string
-  group_id: string
-  name: string
-  owner: string
-  repo: string
-  workflow_id: string
-  ref: string
-  inputs: Record<string, string> | null
-  labels: Record<string, string> | null
-  source?: { kind: TemplateSourceKind; location?: string }
-  label_mismatch?: string
-}
+export type Runner = Schemas['Runner']
+export type Me = Schemas['Me']
+export type Status = Schemas['Status']
+export type SetupStatus = Schemas['SetupStatus']
 
-export interface Runner {
-  id: number
-  name: string
-  scope: string
-  labels: string[]
-  status: 'online' | 'offline'
-  busy: boolean
-  ephemeral: boolean
-  current_job_id?: number
-  installation_id?: number
-  updated_at?: string
-  seen_at?: string
-}
+/** One bucket of GET /groups/{id}/history/stats (the OpenAPI file describes it inline). */
+export type HistoryBucket = JsonOf<paths['/api/v1/groups/{id}/history/stats']['get']['responses'][200]>['items'][number]
 
-export interface Me {
-  username: string
-  role: 'admin' | 'readonly'
-  auth: 'session' | 'token'
-  expires_at?: string
-}
-
-export interface HistoryBucket {
-  start: string
-  completed: number
-  failed: number
-  cancelled: number
-}
-
-export interface Status {
-  version: string
-  go_version?: string
-  database: { driver: string; ok: boolean; error?: string }
-  dispatcher?: { enabled: boolean; leader: boolean; last_cycle?: string } | null
-  installations: {
-    id: number
-    account: string
-    active: boolean
-    rate_limit_remaining?: number | null
-  }[]
-  queues: { group_id: string; status: JobStatus; count: number; paused?: number }[]
-  websocket_clients?: number
-}
-
+/** Where a new job goes: the OpenAPI file's free-form position string, as the server parses it. */
 export type EnqueuePosition = 'top' | 'bottom' | `before:${number}`
 
-export interface EnqueueFromTemplate {
-  template_id: string
-  inputs?: Record<string, string>
-  ref?: string
-  position?: EnqueuePosition
-  auto_requeue?: boolean
-  requeue_limit?: number
-}
+type EnqueueRequest = Omit<Schemas['EnqueueRequest'], 'position'> & { position?: EnqueuePosition }
 
-export interface EnqueueManual {
-  owner: string
-  repo: string
-  workflow_id: string
-  ref: string
-  name?: string
-  inputs?: Record<string, string>
-  position?: EnqueuePosition
-}
+/** POST /groups/{id}/queue from a template: owner, repo and workflow come from it. */
+export type EnqueueFromTemplate = Pick<
+  EnqueueRequest,
+  'inputs' | 'ref' | 'position' | 'auto_requeue' | 'requeue_limit'
+> &
+  Required<Pick<EnqueueRequest, 'template_id'>>
 
-export interface UpdateJobRequest {
-  ref?: string
-  inputs?: Record<string, string>
-  auto_requeue?: boolean
-  requeue_limit?: number
-}
+/** POST /groups/{id}/queue for a manual job in a repository where the App is installed. */
+export type EnqueueManual = Pick<EnqueueRequest, 'name' | 'inputs' | 'position'> &
+  Required<Pick<EnqueueRequest, 'owner' | 'repo' | 'workflow_id' | 'ref'>>
 
-export type BulkAction = 'pause' | 'unpause' | 'cancel' | 'delete' | 'disable_requeue'
+export type UpdateJobRequest = Schemas['UpdateJobRequest']
 
-export interface BulkResult {
-  job_id: number
-  ok: boolean
-  job?: Job
-  error?: string
-  code?: string
-}
+export type BulkAction = Schemas['BulkRequest']['action']
+export type BulkResponse = Schemas['BulkResponse']
+export type BulkResult = BulkResponse['results'][number]
 
-export interface BulkResponse {
-  action: string
-  results: BulkResult[]
-}
-
-export interface SetupStatus {
-  configured: boolean
-}
+// Compile-time guards: `tsc` fails when the UI's generic or narrowed types
+// and the generated ones stop describing the same JSON.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Assert<T extends true> = T
+export type _ShapesAgree = [
+  Assert<Same<Page<Job>, Schemas['JobPage']>>,
+  Assert<Same<Page<Runner>, JsonOf<components['responses']['RunnerList']>>>,
+  Assert<Same<Page<Schemas['Group']>, JsonOf<paths['/api/v1/groups']['get']['responses'][200]>>>,
+  Assert<Same<Page<HistoryBucket>, JsonOf<paths['/api/v1/groups/{id}/history/stats']['get']['responses'][200]>>>,
+  Assert<Same<Page<Template>, JsonOf<paths['/api/v1/groups/{id}/templates']['get']['responses'][200]>>>,
+  // Every narrowed request is still a valid request body.
+  Assert<EnqueueFromTemplate extends Schemas['EnqueueRequest'] ? true : false>,
+  Assert<EnqueueManual extends Schemas['EnqueueRequest'] ? true : false>,
+  Assert<Group extends Schemas['Group'] ? true : false>,
+]

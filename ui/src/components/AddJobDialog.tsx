@@ -7,7 +7,17 @@ import { ErrorNote } from './ErrorNote'
 import { fromRows, InputsEditor, toRows } from './InputsEditor'
 
 /** Enqueue a job from a template, with input and ref overrides. */
-export function AddJobDialog({ groupId, templates, initial, onClose }: { groupId: string; templates: Template[]; initial?: string; onClose: () => void }) {
+export function AddJobDialog({
+  groupId,
+  templates,
+  initial,
+  onClose,
+}: {
+  groupId: string
+  templates: Template[]
+  initial?: string
+  onClose: () => void
+}) {
   const enqueue = useEnqueue(groupId)
   const [tid, setTid] = useState(initial ?? templates[0]?.id ?? '')
   const tpl = templates.find((t) => t.id === tid)
@@ -29,7 +39,14 @@ export function AddJobDialog({ groupId, templates, initial, onClose }: { groupId
         onSubmit={(e) => {
           e.preventDefault()
           enqueue.mutate(
-            { template_id: tid, inputs: fromRows(rows), ref: ref || undefined, position, auto_requeue: requeue, requeue_limit: requeue ? parseInt(limit, 10) || 0 : 0 },
+            {
+              template_id: tid,
+              inputs: fromRows(rows),
+              ref: ref || undefined,
+              position,
+              auto_requeue: requeue,
+              requeue_limit: requeue ? parseInt(limit, 10) || 0 : 0,
+            },
             { onSuccess: onClose },
           )
         }}
@@ -38,11 +55,17 @@ export function AddJobDialog({ groupId, templates, initial, onClose }: { groupId
           Template
           <select className={input} value={tid} onChange={(e) => pick(e.target.value)} required>
             {templates.map((t) => (
-              <option key={t.id} value={t.id}>{t.name} ({t.id})</option>
+              <option key={t.id} value={t.id}>
+                {t.name} ({t.id})
+              </option>
             ))}
           </select>
         </label>
-        {tpl && <p className="font-mono text-xs text-slate-600">{tpl.owner}/{tpl.repo} · {tpl.workflow_id}</p>}
+        {tpl && (
+          <p className="font-mono text-xs text-slate-600">
+            {tpl.owner}/{tpl.repo} · {tpl.workflow_id}
+          </p>
+        )}
         <label className="block text-sm font-medium">
           Ref
           <input className={input} value={ref} onChange={(e) => setRef(e.target.value)} />
@@ -50,19 +73,45 @@ export function AddJobDialog({ groupId, templates, initial, onClose }: { groupId
         <InputsEditor rows={rows} onChange={setRows} />
         <fieldset className="flex flex-wrap gap-3 text-sm">
           <legend className="sr-only">Position</legend>
-          <label className="inline-flex items-center gap-1"><input type="radio" name="position" checked={position === 'bottom'} onChange={() => setPosition('bottom')} /> Bottom of queue</label>
-          <label className="inline-flex items-center gap-1"><input type="radio" name="position" checked={position === 'top'} onChange={() => setPosition('top')} /> Top of queue</label>
+          <label className="inline-flex items-center gap-1">
+            <input
+              type="radio"
+              name="position"
+              checked={position === 'bottom'}
+              onChange={() => setPosition('bottom')}
+            />{' '}
+            Bottom of queue
+          </label>
+          <label className="inline-flex items-center gap-1">
+            <input type="radio" name="position" checked={position === 'top'} onChange={() => setPosition('top')} /> Top
+            of queue
+          </label>
         </fieldset>
         <div className="flex flex-wrap items-center gap-3 text-sm">
-          <label className="inline-flex items-center gap-1"><input type="checkbox" checked={requeue} onChange={(e) => setRequeue(e.target.checked)} /> Auto-requeue</label>
+          <label className="inline-flex items-center gap-1">
+            <input type="checkbox" checked={requeue} onChange={(e) => setRequeue(e.target.checked)} /> Auto-requeue
+          </label>
           {requeue && (
-            <label className="inline-flex items-center gap-1">Limit (0 = none)<input type="number" min={0} className="w-16 rounded border border-slate-300 px-1" value={limit} onChange={(e) => setLimit(e.target.value)} /></label>
+            <label className="inline-flex items-center gap-1">
+              Limit (0 = none)
+              <input
+                type="number"
+                min={0}
+                className="w-16 rounded border border-slate-300 px-1"
+                value={limit}
+                onChange={(e) => setLimit(e.target.value)}
+              />
+            </label>
           )}
         </div>
         <ErrorNote error={enqueue.error} />
         <div className="flex justify-end gap-2">
-          <button type="button" className={btnSecondary} onClick={onClose}>Close</button>
-          <button type="submit" className={btnPrimary} disabled={!tid || enqueue.isPending}>Add to queue</button>
+          <button type="button" className={btnSecondary} onClick={onClose}>
+            Close
+          </button>
+          <button type="submit" className={btnPrimary} disabled={!tid || enqueue.isPending}>
+            Add to queue
+          </button>
         </div>
       </form>
     </Dialog>

@@ -7,11 +7,17 @@ import { ErrorNote } from './ErrorNote'
 export function AutoRequeueControl({ job }: { job: Job }) {
   const m = useSetAutoRequeue()
   const [limit, setLimit] = useState(String(job.requeue_limit))
-  const save = (enabled: boolean, l = limit) => m.mutate({ id: job.id, enabled, requeue_limit: Math.max(0, parseInt(l, 10) || 0) })
+  const save = (enabled: boolean, l = limit) =>
+    m.mutate({ id: job.id, enabled, requeue_limit: Math.max(0, parseInt(l, 10) || 0) })
   return (
     <div className="flex flex-wrap items-center gap-2 text-xs">
       <label className="inline-flex items-center gap-1">
-        <input type="checkbox" checked={job.auto_requeue} disabled={m.isPending} onChange={(e) => save(e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={job.auto_requeue}
+          disabled={m.isPending}
+          onChange={(e) => save(e.target.checked)}
+        />
         Auto-requeue
       </label>
       {job.auto_requeue && (
@@ -26,7 +32,9 @@ export function AutoRequeueControl({ job }: { job: Job }) {
             onChange={(e) => setLimit(e.target.value)}
             onBlur={() => String(job.requeue_limit) !== limit && save(true)}
           />
-          <span className="text-slate-500">({job.requeue_count} used{job.requeue_limit === 0 ? ', no limit' : ''})</span>
+          <span className="text-slate-500">
+            ({job.requeue_count} used{job.requeue_limit === 0 ? ', no limit' : ''})
+          </span>
         </label>
       )}
       <ErrorNote error={m.error} />

@@ -14,7 +14,13 @@ export function HistoryList({ jobs }: { jobs: Job[] }) {
   return (
     <ul aria-label="Finished jobs" className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
       {jobs.map((j) => (
-        <li key={j.id} data-testid="history-row" data-job-id={j.id} data-status={j.status} className="flex flex-wrap items-center gap-x-3 gap-y-1 p-2 text-sm">
+        <li
+          key={j.id}
+          data-testid="history-row"
+          data-job-id={j.id}
+          data-status={j.status}
+          className="flex flex-wrap items-center gap-x-3 gap-y-1 p-2 text-sm"
+        >
           <JobStateBadge status={j.status} />
           <span className="font-medium">{j.name}</span>
           <span className="text-xs text-slate-400">#{j.id}</span>
@@ -22,8 +28,14 @@ export function HistoryList({ jobs }: { jobs: Job[] }) {
           <JobInputs inputs={j.inputs} />
           <span className="flex-1" />
           <JobSource job={j} />
-          <span className="text-xs text-slate-600">ran {took(j)} · ended {formatTime(j.completed_at)}</span>
-          {j.run_url && <a className="text-xs text-indigo-700 underline" href={j.run_url} target="_blank" rel="noreferrer">run #{j.run_id}</a>}
+          <span className="text-xs text-slate-600">
+            ran {took(j)} · ended {formatTime(j.completed_at)}
+          </span>
+          {j.run_url && (
+            <a className="text-xs text-indigo-700 underline" href={j.run_url} target="_blank" rel="noreferrer">
+              run #{j.run_id}
+            </a>
+          )}
           {j.error && <span className="w-full text-xs text-red-700">{j.error}</span>}
         </li>
       ))}

@@ -22,14 +22,39 @@ export function InputsEditor({ rows, onChange }: { rows: InputRow[]; onChange: (
       <legend className="mb-1 text-sm font-medium">Inputs</legend>
       {rows.map((r, i) => (
         <div key={i} className="flex gap-1">
-          <label className="sr-only" htmlFor={`${id}-k${i}`}>Input name {i + 1}</label>
-          <input id={`${id}-k${i}`} className={`${input} w-2/5 font-mono`} value={r.key} onChange={(e) => set(i, { key: e.target.value })} placeholder="name" />
-          <label className="sr-only" htmlFor={`${id}-v${i}`}>Value of {r.key || `input ${i + 1}`}</label>
-          <input id={`${id}-v${i}`} className={`${input} font-mono`} value={r.value} onChange={(e) => set(i, { value: e.target.value })} placeholder="value" />
-          <button type="button" aria-label={`Remove input ${r.key || i + 1}`} className={btnSecondary} onClick={() => onChange(rows.filter((_, k) => k !== i))}>−</button>
+          <label className="sr-only" htmlFor={`${id}-k${i}`}>
+            Input name {i + 1}
+          </label>
+          <input
+            id={`${id}-k${i}`}
+            className={`${input} w-2/5 font-mono`}
+            value={r.key}
+            onChange={(e) => set(i, { key: e.target.value })}
+            placeholder="name"
+          />
+          <label className="sr-only" htmlFor={`${id}-v${i}`}>
+            Value of {r.key || `input ${i + 1}`}
+          </label>
+          <input
+            id={`${id}-v${i}`}
+            className={`${input} font-mono`}
+            value={r.value}
+            onChange={(e) => set(i, { value: e.target.value })}
+            placeholder="value"
+          />
+          <button
+            type="button"
+            aria-label={`Remove input ${r.key || i + 1}`}
+            className={btnSecondary}
+            onClick={() => onChange(rows.filter((_, k) => k !== i))}
+          >
+            −
+          </button>
         </div>
       ))}
-      <button type="button" className={btnSecondary} onClick={() => onChange([...rows, { key: '', value: '' }])}>Add input</button>
+      <button type="button" className={btnSecondary} onClick={() => onChange([...rows, { key: '', value: '' }])}>
+        Add input
+      </button>
     </fieldset>
   )
 }

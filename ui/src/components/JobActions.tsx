@@ -13,20 +13,41 @@ export function JobActions({ job, onDetails }: { job: Job; onDetails: () => void
   return (
     <div className="flex flex-wrap items-center gap-1">
       {pending && (
-        <button type="button" className={btnSecondary} disabled={act.isPending} onClick={() => act.mutate({ job, action: job.paused ? 'unpause' : 'pause' })} aria-label={`${job.paused ? 'Resume' : 'Pause'} ${job.name}`}>
+        <button
+          type="button"
+          className={btnSecondary}
+          disabled={act.isPending}
+          onClick={() => act.mutate({ job, action: job.paused ? 'unpause' : 'pause' })}
+          aria-label={`${job.paused ? 'Resume' : 'Pause'} ${job.name}`}
+        >
           {job.paused ? 'Resume' : 'Pause'}
         </button>
       )}
       {pending && (
-        <button type="button" className={btnSecondary} onClick={onDetails} aria-label={`Edit ${job.name}`}>Edit</button>
+        <button type="button" className={btnSecondary} onClick={onDetails} aria-label={`Edit ${job.name}`}>
+          Edit
+        </button>
       )}
       {pending && (
-        <button type="button" className={btnSecondary} disabled={act.isPending} onClick={() => act.mutate({ job, action: 'delete' })} aria-label={`Remove ${job.name}`}>
+        <button
+          type="button"
+          className={btnSecondary}
+          disabled={act.isPending}
+          onClick={() => act.mutate({ job, action: 'delete' })}
+          aria-label={`Remove ${job.name}`}
+        >
           Remove
         </button>
       )}
       {!job.cancel_requested && (
-        <button type="button" className={btnDanger} onClick={() => setCancelling(true)} aria-label={`Cancel ${job.name}`}>Cancel</button>
+        <button
+          type="button"
+          className={btnDanger}
+          onClick={() => setCancelling(true)}
+          aria-label={`Cancel ${job.name}`}
+        >
+          Cancel
+        </button>
       )}
       {cancelling && <CancelJobDialog job={job} onClose={() => setCancelling(false)} />}
       <ErrorNote error={act.error} />

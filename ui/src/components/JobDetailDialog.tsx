@@ -20,15 +20,34 @@ export function JobDetailDialog({ job, editable, onClose }: { job: Job; editable
     <Dialog title={`Job #${job.id}: ${job.name}`} onClose={onClose} wide>
       <div className="mb-3 flex flex-wrap items-center gap-2 text-sm">
         <JobStateBadge status={job.status} paused={job.paused} />
-        <span className="font-mono text-xs">{job.owner}/{job.repo} · {job.workflow_id}</span>
+        <span className="font-mono text-xs">
+          {job.owner}/{job.repo} · {job.workflow_id}
+        </span>
         <JobSource job={job} />
       </div>
       <dl className="mb-3 grid grid-cols-[auto_1fr] gap-x-3 text-sm">
-        <dt className="text-slate-500">Created</dt><dd>{formatTime(job.created_at)}</dd>
-        <dt className="text-slate-500">Triggered</dt><dd>{formatTime(job.triggered_at)}</dd>
-        <dt className="text-slate-500">Started</dt><dd>{formatTime(job.started_at)}</dd>
-        {job.run_url && (<><dt className="text-slate-500">Run</dt><dd><a className="text-indigo-700 underline" href={job.run_url} target="_blank" rel="noreferrer">#{job.run_id}</a></dd></>)}
-        {job.error && (<><dt className="text-slate-500">Error</dt><dd className="text-red-700">{job.error}</dd></>)}
+        <dt className="text-slate-500">Created</dt>
+        <dd>{formatTime(job.created_at)}</dd>
+        <dt className="text-slate-500">Triggered</dt>
+        <dd>{formatTime(job.triggered_at)}</dd>
+        <dt className="text-slate-500">Started</dt>
+        <dd>{formatTime(job.started_at)}</dd>
+        {job.run_url && (
+          <>
+            <dt className="text-slate-500">Run</dt>
+            <dd>
+              <a className="text-indigo-700 underline" href={job.run_url} target="_blank" rel="noreferrer">
+                #{job.run_id}
+              </a>
+            </dd>
+          </>
+        )}
+        {job.error && (
+          <>
+            <dt className="text-slate-500">Error</dt>
+            <dd className="text-red-700">{job.error}</dd>
+          </>
+        )}
       </dl>
       {canEdit ? (
         <form
@@ -45,13 +64,19 @@ export function JobDetailDialog({ job, editable, onClose }: { job: Job; editable
           <InputsEditor rows={rows} onChange={setRows} />
           <ErrorNote error={update.error} />
           <div className="flex justify-end gap-2">
-            <button type="button" className={btnSecondary} onClick={onClose}>Close</button>
-            <button type="submit" className={btnPrimary} disabled={update.isPending}>Save</button>
+            <button type="button" className={btnSecondary} onClick={onClose}>
+              Close
+            </button>
+            <button type="submit" className={btnPrimary} disabled={update.isPending}>
+              Save
+            </button>
           </div>
         </form>
       ) : (
         <div className="text-sm">
-          <p className="mb-1">Ref <span className="font-mono">{job.ref}</span></p>
+          <p className="mb-1">
+            Ref <span className="font-mono">{job.ref}</span>
+          </p>
           <JobInputs inputs={job.inputs} />
         </div>
       )}

@@ -13,8 +13,12 @@ const color: Record<JobStatus, string> = {
 export function JobStateBadge({ status, paused }: { status: JobStatus; paused?: boolean }) {
   return (
     <span className="inline-flex gap-1">
-      <span data-testid="job-status" className={`rounded px-1.5 py-0.5 text-xs font-medium ${color[status] ?? ''}`}>{status}</span>
-      {paused && <span className="rounded bg-yellow-100 px-1.5 py-0.5 text-xs font-medium text-yellow-800">paused</span>}
+      <span data-testid="job-status" className={`rounded px-1.5 py-0.5 text-xs font-medium ${color[status] ?? ''}`}>
+        {status}
+      </span>
+      {paused && (
+        <span className="rounded bg-yellow-100 px-1.5 py-0.5 text-xs font-medium text-yellow-800">paused</span>
+      )}
     </span>
   )
 }

@@ -35,8 +35,12 @@ export function ManualJobDialog({ groupId, onClose }: { groupId: string; onClose
         <InputsEditor rows={rows} onChange={setRows} />
         <ErrorNote error={enqueue.error} />
         <div className="flex justify-end gap-2">
-          <button type="button" className={btnSecondary} onClick={onClose}>Close</button>
-          <button type="submit" className={btnPrimary} disabled={enqueue.isPending}>Add to queue</button>
+          <button type="button" className={btnSecondary} onClick={onClose}>
+            Close
+          </button>
+          <button type="submit" className={btnPrimary} disabled={enqueue.isPending}>
+            Add to queue
+          </button>
         </div>
       </form>
     </Dialog>

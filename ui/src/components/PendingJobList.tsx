@@ -7,7 +7,12 @@ import {
   useSensors,
   type DragEndEvent,
 } from '@dnd-kit/core'
-import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable'
+import {
+  SortableContext,
+  sortableKeyboardCoordinates,
+  useSortable,
+  verticalListSortingStrategy,
+} from '@dnd-kit/sortable'
 import { CSS } from '@dnd-kit/utilities'
 import type { Job } from '../api/types'
 import { JobCard, type JobCardProps } from './JobCard'
@@ -15,7 +20,9 @@ import { JobCard, type JobCardProps } from './JobCard'
 type CardProps = Omit<JobCardProps, 'job' | 'handle' | 'selected'>
 
 function SortableJob({ job, selected, ...card }: CardProps & { job: Job; selected: boolean }) {
-  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: job.id })
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({
+    id: job.id,
+  })
   const handle = (
     <button
       type="button"
@@ -30,7 +37,11 @@ function SortableJob({ job, selected, ...card }: CardProps & { job: Job; selecte
     </button>
   )
   return (
-    <li ref={setNodeRef} style={{ transform: CSS.Translate.toString(transform), transition }} className={isDragging ? 'relative z-10 opacity-80' : ''}>
+    <li
+      ref={setNodeRef}
+      style={{ transform: CSS.Translate.toString(transform), transition }}
+      className={isDragging ? 'relative z-10 opacity-80' : ''}
+    >
       <JobCard job={job} selected={selected} handle={card.admin ? handle : undefined} {...card} />
     </li>
   )
@@ -64,7 +75,13 @@ export function PendingJobList({
   }
   if (!jobs.length) return <p className="text-sm text-slate-500">No pending jobs.</p>
   return (
-    <DndContext sensors={sensors} collisionDetection={closestCenter} onDragStart={onDragStart} onDragEnd={onDragEnd} onDragCancel={onDragCancel}>
+    <DndContext
+      sensors={sensors}
+      collisionDetection={closestCenter}
+      onDragStart={onDragStart}
+      onDragEnd={onDragEnd}
+      onDragCancel={onDragCancel}
+    >
       <SortableContext items={jobs.map((j) => j.id)} strategy={verticalListSortingStrategy}>
         <ol aria-label="Pending jobs" className="space-y-2">
           {jobs.map((j) => (

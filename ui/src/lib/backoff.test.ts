@@ -5,7 +5,12 @@ const o = { baseMs: 500, maxMs: 30_000 }
 
 describe('backoffDelay', () => {
   it('doubles per attempt between half and all of the cap', () => {
-    for (const [attempt, cap] of [[0, 500], [1, 1000], [2, 2000], [5, 16_000]] as const) {
+    for (const [attempt, cap] of [
+      [0, 500],
+      [1, 1000],
+      [2, 2000],
+      [5, 16_000],
+    ] as const) {
       expect(backoffDelay(attempt, { ...o, random: () => 0 })).toBe(cap / 2)
       expect(backoffDelay(attempt, { ...o, random: () => 0.999999 })).toBe(cap)
     }

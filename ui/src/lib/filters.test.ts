@@ -8,7 +8,9 @@ describe('history filters in the URL', () => {
     expect(f.statuses).toEqual(['completed', 'failed'])
   })
   it('reads labels, dropping ones without a key and duplicates, keeping = in values', () => {
-    const f = filtersFromSearch(new URLSearchParams('label=el%3Dgeth&label=%3Dx&label=nokey&label=el%3Dgeth&label=q%3Da%3Db'))
+    const f = filtersFromSearch(
+      new URLSearchParams('label=el%3Dgeth&label=%3Dx&label=nokey&label=el%3Dgeth&label=q%3Da%3Db'),
+    )
     expect(f.labels).toEqual(['el=geth', 'q=a=b'])
   })
   it('round-trips through the URL and keeps other params', () => {
@@ -18,7 +20,9 @@ describe('history filters in the URL', () => {
     expect(filtersFromSearch(sp)).toEqual(f)
   })
   it('builds the API query the server parses: comma statuses, repeated labels, cursor, limit', () => {
-    const q = new URLSearchParams(historyQuery({ statuses: ['failed', 'cancelled'], labels: ['el=geth', 'cl=teku'] }, 'abc', 25))
+    const q = new URLSearchParams(
+      historyQuery({ statuses: ['failed', 'cancelled'], labels: ['el=geth', 'cl=teku'] }, 'abc', 25),
+    )
     expect(q.get('status')).toBe('failed,cancelled')
     expect(q.getAll('label')).toEqual(['el=geth', 'cl=teku'])
     expect(q.get('cursor')).toBe('abc')
@@ -44,7 +48,17 @@ describe('history filters in the URL', () => {
 })
 
 describe('matchesTemplate', () => {
-  const t: Template = { id: 'hoodi-sync', group_id: 'g', name: 'Hoodi sync', owner: 'my-org', repo: 'tests', workflow_id: 'sync.yml', ref: 'main', inputs: {}, labels: { el: 'geth' } }
+  const t: Template = {
+    id: 'hoodi-sync',
+    group_id: 'g',
+    name: 'Hoodi sync',
+    owner: 'my-org',
+    repo: 'tests',
+    workflow_id: 'sync.yml',
+    ref: 'main',
+    inputs: {},
+    labels: { el: 'geth' },
+  }
   it.each([
     ['', true],
     ['hoodi', true],

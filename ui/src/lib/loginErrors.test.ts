@@ -4,7 +4,16 @@ import { loginErrorMessage } from './loginErrors'
 describe('loginErrorMessage', () => {
   // Every code of server/openapi.yaml's GitHub callback gets its own
   // sentence, never the code itself nor the generic fallback.
-  const documented = ['state_mismatch', 'not_mapped', 'name_taken', 'oauth_denied', 'github_error', 'invalid', 'not_enabled', 'internal']
+  const documented = [
+    'state_mismatch',
+    'not_mapped',
+    'name_taken',
+    'oauth_denied',
+    'github_error',
+    'invalid',
+    'not_enabled',
+    'internal',
+  ]
   it.each(documented)('%s reads as a sentence of its own', (code) => {
     const msg = loginErrorMessage(code)
     expect(msg).toMatch(/^[A-Z].*\.$/)

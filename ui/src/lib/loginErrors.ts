@@ -4,8 +4,10 @@
 const messages: Record<string, string> = {
   state_mismatch:
     'The GitHub sign-in could not be matched to this browser (it was started elsewhere or took too long). Please try again.',
-  not_mapped: 'Your GitHub account has no dispatchoor role. Ask an administrator to grant your user or organization access.',
-  name_taken: 'Your GitHub login is the name of a password user here, so it cannot sign in through GitHub. Sign in with your password instead.',
+  not_mapped:
+    'Your GitHub account has no dispatchoor role. Ask an administrator to grant your user or organization access.',
+  name_taken:
+    'Your GitHub login is the name of a password user here, so it cannot sign in through GitHub. Sign in with your password instead.',
   oauth_denied: 'GitHub did not authorize the sign-in (it was cancelled or declined).',
   github_error: 'GitHub could not be asked who you are. Please try again in a moment.',
   invalid: 'GitHub sent back an incomplete sign-in. Please try again.',

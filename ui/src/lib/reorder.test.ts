@@ -86,7 +86,12 @@ describe('applyLocalOrder', () => {
 describe('freezeHead', () => {
   it('keeps a finished job in place and updates a still-running one during a drag', () => {
     const frozen = [job({ id: 1, status: 'running' }), job({ id: 2, status: 'triggered' })]
-    const now = [job({ id: 2, status: 'running', runner_name: 'r' }), job({ id: 5, status: 'running' }), job({ id: 3 }), job({ id: 4 })]
+    const now = [
+      job({ id: 2, status: 'running', runner_name: 'r' }),
+      job({ id: 5, status: 'running' }),
+      job({ id: 3 }),
+      job({ id: 4 }),
+    ]
     const got = freezeHead(now, frozen)
     expect(ids(got)).toEqual([1, 2, 3, 4])
     expect(got[1].runner_name).toBe('r')

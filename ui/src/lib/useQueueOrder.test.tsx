@@ -4,6 +4,7 @@ import { act, renderHook, waitFor } from '@testing-library/react'
 import type { ReactNode } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { useQueue } from '../api'
+import { keys } from '../api/keys'
 import type { Job, Page } from '../api/types'
 import { applyMessage } from '../live/apply'
 import { ids, job } from '../test/fixtures'
@@ -27,13 +28,20 @@ describe('useQueueOrder', () => {
       'fetch',
       vi.fn((url: string, init: RequestInit) => {
         const headers = new Headers(init.headers)
-        calls.push({ method: init.method ?? 'GET', url, body: init.body as string | undefined, csrf: headers.get('X-Requested-With') })
+        calls.push({
+          method: init.method ?? 'GET',
+          url,
+          body: init.body as string | undefined,
+          csrf: headers.get('X-Requested-With'),
+        })
         if (init.method === 'PUT') return new Promise<Response>((r) => (releaseMove = r))
         return Promise.resolve(json(page(old)))
       }),
     )
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })
-    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    )
     const { result } = renderHook(
       () => {
         const q = useQueue('g1')
@@ -54,14 +62,18 @@ describe('useQueueOrder', () => {
 
     // Another event lands mid-flight: the refetch answers the old order.
     const gets = calls.filter((c) => c.method === 'GET').length
-    act(() => applyMessage(qc, { type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 3 } } }))
+    act(() =>
+      applyMessage(qc, { type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 3 } } }),
+    )
     await waitFor(() => expect(calls.filter((c) => c.method === 'GET').length).toBeGreaterThan(gets))
     await waitFor(() => expect(qc.isFetching()).toBe(0))
     expect(ids(result.current.view)).toEqual([3, 1, 2])
 
+    // act's async form flushes the updates the settled PUT queues after it returns.
+    // eslint-disable-next-line @typescript-eslint/require-await
     await act(async () => releaseMove(json(page(moved))))
     await waitFor(() => expect(result.current.error).toBeNull())
-    expect(ids(qc.getQueryData<Page<Job>>(['queue', 'g1'])!.items)).toEqual([3, 1, 2])
+    expect(ids(qc.getQueryData<Page<Job>>(keys.queue('g1'))!.items)).toEqual([3, 1, 2])
     expect(ids(result.current.view)).toEqual([3, 1, 2])
   })
 
@@ -70,11 +82,15 @@ describe('useQueueOrder', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn((_url: string, init: RequestInit) =>
-        Promise.resolve(init.method === 'PUT' ? json({ error: 'queue changed', code: 'conflict' }, 409) : json(page(old))),
+        Promise.resolve(
+          init.method === 'PUT' ? json({ error: 'queue changed', code: 'conflict' }, 409) : json(page(old)),
+        ),
       ),
     )
     const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } })
-    const wrapper = ({ children }: { children: ReactNode }) => <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <QueryClientProvider client={qc}>{children}</QueryClientProvider>
+    )
     const { result } = renderHook(() => useQueueOrder('g1', useQueue('g1').data?.items ?? []), { wrapper })
     await waitFor(() => expect(result.current.view).toHaveLength(2))
     act(() => result.current.onDragStart())

@@ -5,8 +5,17 @@ import type { Group, Job, Page, Runner } from '../api/types'
 import { ids, job, runner } from '../test/fixtures'
 import { applyMessage } from './apply'
 
-const page = <T,>(items: T[]): Page<T> => ({ items, next_cursor: '' })
-const group: Group = { id: 'g1', name: 'G1', runner_labels: ['gpu'], runner_scope: 'org:o', max_concurrent: 0, paused: false, enabled: true, queue: {} }
+const page = <T>(items: T[]): Page<T> => ({ items, next_cursor: '' })
+const group: Group = {
+  id: 'g1',
+  name: 'G1',
+  runner_labels: ['gpu'],
+  runner_scope: 'org:o',
+  max_concurrent: 0,
+  paused: false,
+  enabled: true,
+  queue: {},
+}
 
 function client() {
   const qc = new QueryClient()
@@ -35,7 +44,7 @@ describe('applyMessage', () => {
     expect(qc.getQueryState(keys.queue('g1'))!.isInvalidated).toBe(true)
   })
 
-  it('runner_status reaches every runner list, filtered by each group\'s labels', () => {
+  it("runner_status reaches every runner list, filtered by each group's labels", () => {
     const qc = client()
     applyMessage(qc, { type: 'runner_status', data: runner({ id: 7, name: 'gpu-1', labels: ['GPU'] }) })
     applyMessage(qc, { type: 'runner_status', data: runner({ id: 8, name: 'cpu-1', labels: ['cpu'] }) })

@@ -21,7 +21,7 @@ export function applyMessage(qc: QueryClient, m: LiveMessage): void {
       qc.setQueryData<Job>(keys.job(job.id), (old) => (old ? { ...old, ...job } : old))
       if (isTerminal(job.status)) {
         void qc.invalidateQueries({ queryKey: keys.historyAll(job.group_id) })
-        void qc.invalidateQueries({ queryKey: ['history-stats', job.group_id] })
+        void qc.invalidateQueries({ queryKey: keys.historyStatsAll(job.group_id) })
       }
       return
     }
@@ -42,9 +42,10 @@ export function applyMessage(qc: QueryClient, m: LiveMessage): void {
     case 'runner_status': {
       const r = m.data
       qc.setQueryData<Page<Runner>>(keys.runners, (l) => applyRunner(l, r))
-      for (const q of qc.getQueryCache().findAll({ queryKey: ['group-runners'] })) {
-        const gid = q.queryKey[1] as string
-        const labels = qc.getQueryData<Group>(keys.group(gid))?.runner_labels ??
+      for (const q of qc.getQueryCache().findAll({ queryKey: keys.groupRunnersAll })) {
+        const gid = q.queryKey[keys.groupRunnersAll.length] as string
+        const labels =
+          qc.getQueryData<Group>(keys.group(gid))?.runner_labels ??
           qc.getQueryData<Page<Group>>(keys.groups)?.items.find((g) => g.id === gid)?.runner_labels
         if (!labels) {
           void qc.invalidateQueries({ queryKey: q.queryKey })

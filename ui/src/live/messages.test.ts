@@ -8,11 +8,15 @@ describe('parseMessage', () => {
     expect(m).toMatchObject({ type: 'job_state', group_id: 'g1', data: { id: 5 } })
   })
   it('reads queue_update counts', () => {
-    const m = parseMessage(JSON.stringify({ type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 2 } } }))
+    const m = parseMessage(
+      JSON.stringify({ type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 2 } } }),
+    )
     expect(m).toEqual({ type: 'queue_update', group_id: 'g1', data: { group_id: 'g1', counts: { pending: 2 } } })
   })
   it('fills missing runner labels', () => {
-    const m = parseMessage(JSON.stringify({ type: 'runner_status', data: { id: 1, name: 'r', status: 'online', busy: false } }))
+    const m = parseMessage(
+      JSON.stringify({ type: 'runner_status', data: { id: 1, name: 'r', status: 'online', busy: false } }),
+    )
     expect(m).toMatchObject({ type: 'runner_status', data: { labels: [] } })
   })
   it.each([

@@ -10,7 +10,15 @@ export type LiveMessage =
   | { type: 'subscribed'; data: string[] }
   | { type: 'error'; data: { error: string } }
 
-const known = new Set(['job_state', 'queue_update', 'group_update', 'runner_status', 'system_status', 'subscribed', 'error'])
+const known = new Set([
+  'job_state',
+  'queue_update',
+  'group_update',
+  'runner_status',
+  'system_status',
+  'subscribed',
+  'error',
+])
 
 /** Parses one frame; anything malformed or unknown is null, never a throw. */
 export function parseMessage(raw: string): LiveMessage | null {
@@ -34,7 +42,7 @@ export function parseMessage(raw: string): LiveMessage | null {
       const d = o.data as { group_id?: unknown; counts?: unknown }
       const gid = typeof o.group_id === 'string' ? o.group_id : d.group_id
       if (typeof gid !== 'string' || !d.counts || typeof d.counts !== 'object') return null
-      return { type: 'queue_update', group_id: gid, data: { group_id: gid, counts: d.counts as QueueCounts } }
+      return { type: 'queue_update', group_id: gid, data: { group_id: gid, counts: d.counts } }
     }
     case 'group_update': {
       const d = o.data as Partial<Group>

@@ -36,10 +36,20 @@ describe('applyJobToQueue', () => {
 })
 
 describe('group updates', () => {
-  const g = (p: Partial<Group>): Group => ({ id: 'g1', name: 'G1', runner_labels: ['x'], runner_scope: 'org:o', max_concurrent: 0, paused: false, enabled: true, queue: { pending: 1 }, ...p })
+  const g = (p: Partial<Group>): Group => ({
+    id: 'g1',
+    name: 'G1',
+    runner_labels: ['x'],
+    runner_scope: 'org:o',
+    max_concurrent: 0,
+    paused: false,
+    enabled: true,
+    queue: { pending: 1 },
+    ...p,
+  })
   const list = page([g({}), g({ id: 'g2', queue: { pending: 7 } })])
 
-  it('queue_update replaces one group\'s counts only', () => {
+  it("queue_update replaces one group's counts only", () => {
     const next = applyCountsToGroups(list, 'g1', { pending: 4, running: 2 })!
     expect(next.items[0].queue).toEqual({ pending: 4, running: 2 })
     expect(next.items[1].queue).toEqual({ pending: 7 })
@@ -48,7 +58,15 @@ describe('group updates', () => {
     expect(applyCountsToGroups(list, 'nope', { pending: 1 })).toBe(list)
   })
   it('group_update changes paused but keeps our counts', () => {
-    const next = applyGroupUpdate(list, { id: 'g1', name: 'G1', paused: true, runner_labels: ['x'], runner_scope: 'org:o', max_concurrent: 0, enabled: true })!
+    const next = applyGroupUpdate(list, {
+      id: 'g1',
+      name: 'G1',
+      paused: true,
+      runner_labels: ['x'],
+      runner_scope: 'org:o',
+      max_concurrent: 0,
+      enabled: true,
+    })!
     expect(next.items[0].paused).toBe(true)
     expect(next.items[0].queue).toEqual({ pending: 1 })
   })
@@ -70,7 +88,9 @@ describe('applyRunner', () => {
     expect(applyRunner(list, runner({ id: 3, name: 'b' }))!.items.map((r) => r.name)).toEqual(['a', 'b', 'c'])
   })
   it('a group list takes a new runner only when it has every group label, case-insensitively', () => {
-    expect(applyRunner(list, runner({ id: 3, name: 'b', labels: ['Self-Hosted', 'GPU'] }), ['self-hosted', 'gpu'])!.items).toHaveLength(3)
+    expect(
+      applyRunner(list, runner({ id: 3, name: 'b', labels: ['Self-Hosted', 'GPU'] }), ['self-hosted', 'gpu'])!.items,
+    ).toHaveLength(3)
     expect(applyRunner(list, runner({ id: 4, name: 'd', labels: ['self-hosted'] }), ['self-hosted', 'gpu'])).toBe(list)
   })
   it('a runner that lost a group label leaves the group list', () => {
@@ -81,4 +101,3 @@ describe('applyRunner', () => {
     expect(applyRunner(undefined, runner())).toBeUndefined()
   })
 })
-

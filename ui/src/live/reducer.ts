@@ -21,7 +21,11 @@ function withCounts(g: Group, counts: QueueCounts): Group {
   return { ...g, queue: { ...counts } }
 }
 
-export function applyCountsToGroups(list: Page<Group> | undefined, groupId: string, counts: QueueCounts): Page<Group> | undefined {
+export function applyCountsToGroups(
+  list: Page<Group> | undefined,
+  groupId: string,
+  counts: QueueCounts,
+): Page<Group> | undefined {
   if (!list) return list
   if (!list.items.some((g) => g.id === groupId)) return list
   return { ...list, items: list.items.map((g) => (g.id === groupId ? withCounts(g, counts) : g)) }
@@ -39,7 +43,10 @@ export function mergeGroup(g: Group | undefined, update: Partial<Group> & { id: 
   return { ...g, ...fields }
 }
 
-export function applyGroupUpdate(list: Page<Group> | undefined, update: Partial<Group> & { id: string }): Page<Group> | undefined {
+export function applyGroupUpdate(
+  list: Page<Group> | undefined,
+  update: Partial<Group> & { id: string },
+): Page<Group> | undefined {
   if (!list) return list
   return { ...list, items: list.items.map((g) => (g.id === update.id ? (mergeGroup(g, update) as Group) : g)) }
 }
@@ -49,7 +56,11 @@ export function applyGroupUpdate(list: Page<Group> | undefined, update: Partial<
  * runners: a runner that no longer carries the labels leaves it, one that
  * now does joins it. Fields the message lacks (updated_at) are kept.
  */
-export function applyRunner(list: Page<Runner> | undefined, r: Runner, groupLabels?: readonly string[]): Page<Runner> | undefined {
+export function applyRunner(
+  list: Page<Runner> | undefined,
+  r: Runner,
+  groupLabels?: readonly string[],
+): Page<Runner> | undefined {
   if (!list) return list
   const i = list.items.findIndex((x) => x.id === r.id)
   const belongs = groupLabels ? hasLabels(r.labels, groupLabels) : true

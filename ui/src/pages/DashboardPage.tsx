@@ -9,7 +9,9 @@ export function DashboardPage() {
   useLiveGroups(items.map((g) => g.id))
   return (
     <section aria-labelledby="groups-h">
-      <h1 id="groups-h" className="mb-3 text-xl font-semibold">Groups</h1>
+      <h1 id="groups-h" className="mb-3 text-xl font-semibold">
+        Groups
+      </h1>
       <ErrorNote error={groups.error} />
       {groups.isLoading && <p>Loading…</p>}
       {groups.data && items.length === 0 && <p className="text-slate-500">No groups configured.</p>}

@@ -33,8 +33,12 @@ export function GroupPage() {
   return (
     <section aria-labelledby="group-h">
       <div className="mb-3 flex flex-wrap items-center gap-2">
-        <h1 id="group-h" className="text-xl font-semibold">{g?.name || id}</h1>
-        {g?.paused && <span className="rounded bg-yellow-100 px-1.5 py-0.5 text-xs font-medium text-yellow-800">paused</span>}
+        <h1 id="group-h" className="text-xl font-semibold">
+          {g?.name || id}
+        </h1>
+        {g?.paused && (
+          <span className="rounded bg-yellow-100 px-1.5 py-0.5 text-xs font-medium text-yellow-800">paused</span>
+        )}
         {g && <span className="font-mono text-xs text-slate-500">{g.runner_labels.join(', ')}</span>}
         <span className="flex-1" />
         {admin && g && <GroupPauseButton id={id} paused={g.paused} />}
@@ -42,7 +46,13 @@ export function GroupPage() {
       <ErrorNote error={group.error} />
       <nav aria-label="Group sections" className="mb-3 flex gap-1 border-b border-slate-200">
         {TABS.map((t) => (
-          <NavLink key={t} to={`/groups/${encodeURIComponent(id)}/${t}`} className={({ isActive }) => `-mb-px border-b-2 px-3 py-1.5 text-sm capitalize ${isActive ? 'border-indigo-600 font-semibold text-indigo-700' : 'border-transparent text-slate-600 hover:text-slate-900'}`}>
+          <NavLink
+            key={t}
+            to={`/groups/${encodeURIComponent(id)}/${t}`}
+            className={({ isActive }) =>
+              `-mb-px border-b-2 px-3 py-1.5 text-sm capitalize ${isActive ? 'border-indigo-600 font-semibold text-indigo-700' : 'border-transparent text-slate-600 hover:text-slate-900'}`
+            }
+          >
             {t}
           </NavLink>
         ))}

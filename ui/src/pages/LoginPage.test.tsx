@@ -13,10 +13,11 @@ function serve(providers: Answer) {
   const fetched: string[] = []
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string) => {
+    vi.fn((url: string) => {
       fetched.push(url)
-      if (url === '/api/v1/auth/providers') return new Response(JSON.stringify(providers.body), { status: providers.status })
-      return new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
+      if (url === '/api/v1/auth/providers')
+        return Promise.resolve(new Response(JSON.stringify(providers.body), { status: providers.status }))
+      return Promise.resolve(new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 }))
     }),
   )
   return fetched

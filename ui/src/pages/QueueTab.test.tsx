@@ -2,6 +2,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { cleanup, render, screen, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { keys } from '../api/keys'
 import type { Me } from '../api/types'
 import { job, runner } from '../test/fixtures'
 import { QueueTab } from './QueueTab'
@@ -12,7 +13,12 @@ function serve(me: Me) {
     '/api/v1/groups/g1/queue?limit=1000': {
       items: [
         job({ id: 1, name: 'running one', status: 'running', runner_name: 'r1', auto_requeue: true }),
-        job({ id: 2, name: 'waiting one', source: 'comment', source_url: 'https://github.com/o/r/issues/1#issuecomment-9' }),
+        job({
+          id: 2,
+          name: 'waiting one',
+          source: 'comment',
+          source_url: 'https://github.com/o/r/issues/1#issuecomment-9',
+        }),
       ],
       next_cursor: '',
     },
@@ -21,11 +27,13 @@ function serve(me: Me) {
   }
   vi.stubGlobal(
     'fetch',
-    vi.fn(async (url: string) => {
+    vi.fn((url: string) => {
       const body = routes[url]
-      return body === undefined
-        ? new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
-        : new Response(JSON.stringify(body), { status: 200 })
+      return Promise.resolve(
+        body === undefined
+          ? new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404 })
+          : new Response(JSON.stringify(body), { status: 200 }),
+      )
     }),
   )
 }
@@ -68,7 +76,7 @@ describe('QueueTab', () => {
     const qc = renderTab()
     await screen.findByRole('article', { name: 'Job waiting one' })
     // The role must be known, so that the absence below is not "not loaded yet".
-    await vi.waitFor(() => expect(qc.getQueryData<Me>(['me'])?.role).toBe('readonly'))
+    await vi.waitFor(() => expect(qc.getQueryData<Me>(keys.me)?.role).toBe('readonly'))
     expect(screen.queryByRole('button', { name: /Add from template|Manual job|Select all/ })).toBeNull()
     expect(screen.queryByRole('button', { name: /^(Reorder|Pause|Edit|Remove|Cancel) / })).toBeNull()
     expect(screen.queryByRole('checkbox')).toBeNull()

@@ -51,17 +51,29 @@ export function SetupPage() {
         >
           <label className="block text-sm font-medium">
             Organization (empty: your personal account)
-            <input className={input} value={org} onChange={(e) => setOrg(e.target.value)} pattern="[A-Za-z0-9-]{1,39}" placeholder="my-org" />
+            <input
+              className={input}
+              value={org}
+              onChange={(e) => setOrg(e.target.value)}
+              pattern="[A-Za-z0-9-]{1,39}"
+              placeholder="my-org"
+            />
           </label>
           <label className="block text-sm font-medium">
             App name (optional)
             <input className={input} value={name} onChange={(e) => setName(e.target.value)} maxLength={34} />
           </label>
           <ErrorNote error={error} />
-          <button type="submit" className={btnPrimary}>Create GitHub App</button>
+          <button type="submit" className={btnPrimary}>
+            Create GitHub App
+          </button>
         </form>
         <p className="mt-3 text-xs text-slate-500">
-          Without JavaScript, or to review the permissions first: <a className="text-indigo-700 underline" href={apiUrl('/setup')}>the setup page</a>.
+          Without JavaScript, or to review the permissions first:{' '}
+          <a className="text-indigo-700 underline" href={apiUrl('/setup')}>
+            the setup page
+          </a>
+          .
         </p>
         {start && (
           <form ref={form} method="post" action={start.action} hidden>

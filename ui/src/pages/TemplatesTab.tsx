@@ -19,7 +19,13 @@ export function TemplatesTab({ groupId }: { groupId: string }) {
       <div className="flex flex-wrap items-end justify-between gap-2">
         <label className="block w-full max-w-md text-sm font-medium">
           Search templates
-          <input type="search" className={input} value={q} onChange={(e) => setQ(e.target.value)} placeholder="name, repo, label…" />
+          <input
+            type="search"
+            className={input}
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            placeholder="name, repo, label…"
+          />
         </label>
         {admin && (
           <button type="button" className={btnSecondary} disabled={reload.isPending} onClick={() => reload.mutate()}>
@@ -30,7 +36,9 @@ export function TemplatesTab({ groupId }: { groupId: string }) {
       <ErrorNote error={reload.error} />
       <ErrorNote error={templates.error} />
       {templates.isLoading && <p>Loading…</p>}
-      <p className="text-xs text-slate-500">{shown.length} of {all.length}</p>
+      <p className="text-xs text-slate-500">
+        {shown.length} of {all.length}
+      </p>
       <div className="grid gap-3 md:grid-cols-2">
         {shown.map((t) => (
           <TemplateCard key={t.id} t={t} onAdd={admin ? () => setAdding(t.id) : undefined} />

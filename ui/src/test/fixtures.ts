@@ -32,12 +32,23 @@ export function job(p: Partial<Job> = {}): Job {
     triggered_at: null,
     started_at: null,
     completed_at: null,
+    cancel_requested: false,
+    label_mismatch: '',
     ...p,
   }
 }
 
 export function runner(p: Partial<Runner> = {}): Runner {
-  return { id: 1, name: 'r1', scope: 'org:o', labels: ['self-hosted', 'linux'], status: 'online', busy: false, ephemeral: false, ...p }
+  return {
+    id: 1,
+    name: 'r1',
+    scope: 'org:o',
+    labels: ['self-hosted', 'linux'],
+    status: 'online',
+    busy: false,
+    ephemeral: false,
+    ...p,
+  }
 }
 
 export const ids = (js: { id: number }[]) => js.map((j) => j.id)
