@@ -381,6 +381,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.Wake("start")
 	tick := time.NewTicker(d.opts.Interval)
 	defer tick.Stop()
+	// A pass that failed (the database busy or briefly away) is tried
+	// again soon, backing off to the interval, rather than waiting for the
+	// next wake-up or tick: the wake-up that caused it is spent.
+	var retry time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -391,11 +395,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-d.wake:
 		case <-tick.C:
 		}
-		if err := d.passAsync(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error().Err(err).Msg("dispatch pass failed")
+		err := d.passAsync(ctx)
+		switch {
+		case err == nil:
+			retry = 0
+		case ctx.Err() == nil:
+			retry = min(max(2*retry, failedPassRetry), d.opts.Interval)
+			d.log.Error().Err(err).Dur("retry_in", retry).Msg("dispatch pass failed")
+			time.AfterFunc(retry, func() { d.Wake("retry after a failed pass") })
 		}
 	}
 }
+
+// failedPassRetry is the first wait before a failed pass is tried again.
+const failedPassRetry = 250 * time.Millisecond
 
 func (d *Dispatcher) reconcileLoop(ctx context.Context) {
 	if err := d.ReconcileNow(ctx); err != nil && ctx.Err() == nil {
