@@ -63,7 +63,7 @@ func metricsText(t *testing.T, m *metrics.Metrics) string {
 
 func waitForMetrics(t *testing.T, m *metrics.Metrics, want ...string) {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	deadline := time.NewTimer(30 * time.Second) // generous: the machine may be loaded
 	defer deadline.Stop()
 	for {
 		text := metricsText(t, m)

@@ -26,12 +26,12 @@ func grep(s, sub string) string {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	deadline := time.NewTimer(30 * time.Second) // generous: the machine may be loaded
 	defer deadline.Stop()
 	for !cond() {
 		select {
 		case <-deadline.C:
-			t.Fatal("condition not met in 10s")
+			t.Fatal("condition not met in 30s")
 		case <-time.After(20 * time.Millisecond): // a full interval after each check, like a sleep
 		}
 	}
