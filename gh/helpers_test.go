@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 	"github.com/rs/zerolog"
 )
 
@@ -69,7 +70,7 @@ type worldOpts struct {
 
 func newWorld(t *testing.T, o worldOpts) *world {
 	t.Helper()
-	sim := ghsim.NewTestServer(t, o.sim)
+	sim := ghsimtest.New(t, o.sim)
 	if _, err := sim.AddRepo(ghsim.Repo{
 		Owner: "acme", Name: "app", Branches: []string{"release"},
 		Workflows: []*ghsim.Workflow{{

@@ -23,6 +23,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 const (
@@ -104,7 +105,7 @@ func newWorld(t *testing.T, s *store.Store, o worldOptions) *world {
 	}
 	w := &world{t: t, store: s}
 	// 1000x: a paced second takes a millisecond of real time.
-	w.sim = ghsim.NewTestServer(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: 1000, AppSlug: "dispatchoor"})
+	w.sim = ghsimtest.New(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: 1000, AppSlug: "dispatchoor"})
 	for _, r := range []string{"infra", "private-stuff"} {
 		if _, err := w.sim.AddRepo(ghsim.Repo{Owner: "acme", Name: r, Workflows: []*ghsim.Workflow{{File: "sync.yml"}}}); err != nil {
 			t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 // binary is the dispatchoor executable TestMain builds once.
@@ -71,7 +72,7 @@ type worldOptions struct {
 // run name, the App installed, and Runners idle runners.
 func newWorld(t *testing.T, o worldOptions) *ghsim.Sim {
 	t.Helper()
-	sim := ghsim.NewTestServer(t, ghsim.Options{
+	sim := ghsimtest.New(t, ghsim.Options{
 		Seed: o.Seed, Speed: o.Speed, WebhookSecret: hookSecret,
 		ClientID: "Iv1.chaos", ClientSecret: "chaos-client-secret",
 		JobDurationMin: 10 * time.Second, JobDurationMax: 40 * time.Second,
