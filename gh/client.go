@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/clock"
 )
 
 // Options configure a Client.
@@ -88,7 +90,7 @@ func New(opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = clock.Sleep
 	}
 	if opts.InstallationTTL <= 0 {
 		opts.InstallationTTL = time.Hour
@@ -140,10 +142,6 @@ func New(opts Options) (*Client, error) {
 	}, nil
 }
 
-// SupportsRunDetails reports whether dispatches to this host still ask for
-// run details (false after GitHub rejected return_run_details once).
-func (c *Client) SupportsRunDetails() bool { return !c.noRunDetails.Load() }
-
 // Host is the API host this client talks to.
 func (c *Client) Host() string { return c.host }
 
@@ -158,17 +156,6 @@ func (c *Client) installation(ctx context.Context, inst int64, ep string) (conte
 		return ctx, nil, fmt.Errorf("%s: build client for installation %d: %w", ep, inst, err)
 	}
 	return withInstallation(ctx, inst), client, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // pageLimit bounds how many pages any listing follows, so a runaway Link

@@ -12,7 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/clock"
+	"github.com/ethpandaops/dispatchoor/config"
 )
 
 // DefaultLockKey is the advisory lock key when Options.LockKey is 0: the
@@ -27,7 +28,8 @@ var ErrAnotherReplica = errors.New("database is used by another dispatchoor")
 // Options configure a Leader. Driver and the matching DSN or SQLitePath are
 // required; every duration has a default that keeps a takeover under 5 s.
 type Options struct {
-	Driver store.Driver
+	// Driver is config.DriverSQLite or config.DriverPostgres.
+	Driver string
 	// DSN is the lib/pq connection string (postgres).
 	DSN string
 	// SQLitePath is the database file (sqlite); the lock is "<path>.lock".
@@ -98,7 +100,7 @@ func New(o Options) (*Leader, error) {
 	l := &Leader{o: o}
 	l.log = o.Logger.With().Str("component", "leader").Str("replica", o.ReplicaID).Logger()
 	switch o.Driver {
-	case store.DriverPostgres:
+	case config.DriverPostgres:
 		if o.DSN == "" {
 			return nil, errors.New("leader: a PostgreSQL DSN is required")
 		}
@@ -108,7 +110,7 @@ func New(o Options) (*Leader, error) {
 		if o.LeaseTimeout >= o.SessionTimeout {
 			return nil, fmt.Errorf("leader: lease %s must be shorter than the session timeout %s, or a cut-off leader could outlive its lock", o.LeaseTimeout, o.SessionTimeout)
 		}
-	case store.DriverSQLite:
+	case config.DriverSQLite:
 		if o.SQLitePath == "" {
 			return nil, errors.New("leader: the SQLite path is required")
 		}
@@ -142,7 +144,7 @@ func (l *Leader) Run(ctx context.Context, fn func(leaderCtx context.Context)) er
 		return errors.New("leader: Run is already running")
 	}
 	defer l.running.Store(false)
-	if l.o.Driver == store.DriverSQLite {
+	if l.o.Driver == config.DriverSQLite {
 		return l.runSQLite(ctx, fn)
 	}
 	return l.runPostgres(ctx, fn)
@@ -213,20 +215,8 @@ func (l *Leader) runSQLite(ctx context.Context, fn func(context.Context)) error 
 			return nil
 		}
 		l.log.Warn().Dur("retry", l.o.RetryInterval).Msg("leader function returned early; restarting it")
-		if !sleep(ctx, l.o.RetryInterval) {
+		if clock.Sleep(ctx, l.o.RetryInterval) != nil {
 			return nil
 		}
-	}
-}
-
-// sleep waits d or until ctx ends; false means ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

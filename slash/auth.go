@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/gh"
 )
 
@@ -27,24 +28,12 @@ func (a author) atLeast(level string) bool {
 	if a.mappedAdmin {
 		return true
 	}
-	return rank(a.role) >= rank(level)
+	return config.RoleAtLeast(a.role, level)
 }
 
 // adminLevel may cancel anyone's job: admin or maintain on the repository,
 // or mapped to admin.
 func (a author) adminLevel() bool { return a.atLeast("maintain") }
-
-var roles = []string{"read", "triage", "write", "maintain", "admin"}
-
-// rank orders roles; none and custom roles rank below read.
-func rank(role string) int {
-	for i, r := range roles {
-		if strings.EqualFold(r, role) {
-			return i
-		}
-	}
-	return -1
-}
 
 // mappedAdmin reports whether login is mapped to admin. GitHub logins are
 // case-insensitive, the mapping's keys are whatever the operator typed.

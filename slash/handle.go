@@ -39,7 +39,7 @@ func (s *Service) Handle(ctx context.Context, c Comment) (Result, error) {
 		}
 		return res, fmt.Errorf("permission of %s on %s/%s: %w", c.Author, c.Owner, c.Repo, err)
 	}
-	if !a.atLeast(s.o.Config.MinPermission) {
+	if !a.mappedAdmin && !s.o.Config.Permits(a.role) {
 		log.Info().Str("role", a.role).Str("min_permission", s.o.Config.MinPermission).Msg("slash command refused: permission too low")
 		return s.refuseAll(ctx, c, fmt.Sprintf("@%s /dispatch needs **%s** permission on %s/%s or above; you have %s. Nothing was run.",
 			c.Author, s.o.Config.MinPermission, c.Owner, c.Repo, code(a.role)))

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/rs/zerolog"
 
+	"github.com/ethpandaops/dispatchoor/clock"
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
@@ -105,7 +106,7 @@ func New(o Options) (*Service, error) {
 		return nil, errors.New("slash: a store is required")
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = clock.Real{}
 	}
 	if o.WriteInterval <= 0 {
 		o.WriteInterval = time.Second

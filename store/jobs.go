@@ -181,11 +181,6 @@ func (q *Q) FindJobByRunID(ctx context.Context, runID int64) (core.Job, error) {
 	return q.getJobWhere(ctx, fmt.Sprintf("find job of run %d", runID), "run_id = ?", runID)
 }
 
-// FindJobByAttempt returns the job of a dispatch attempt.
-func (q *Q) FindJobByAttempt(ctx context.Context, attemptID string) (core.Job, error) {
-	return q.getJobWhere(ctx, fmt.Sprintf("find job of attempt %q", attemptID), "attempt_id = ?", attemptID)
-}
-
 // ListJobsByStatus returns every job in one of the statuses, oldest first.
 // Meant for active states (the reconciler), which are bounded by runners.
 func (q *Q) ListJobsByStatus(ctx context.Context, statuses ...core.JobStatus) ([]core.Job, error) {

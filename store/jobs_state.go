@@ -89,7 +89,8 @@ func (q *Q) Transition(ctx context.Context, r TransitionRequest) (core.Job, erro
 	where := "status = ?"
 	whereArgs := []any{r.From}
 	if r.To == core.StatusDispatching {
-		// A pause racing a dispatch pass wins (core.CheckJobTransition).
+		// A paused job is never dispatched, so a pause racing a dispatch
+		// pass wins.
 		where += " AND paused = ?"
 		whereArgs = append(whereArgs, false)
 	}

@@ -52,9 +52,6 @@ func TestTransitionStampsTimestampsAndRunFacts(t *testing.T) {
 		if byRun, err := s.FindJobByRunID(ctx, 555); err != nil || byRun.ID != j.ID {
 			t.Fatalf("find by run: %v %v", byRun.ID, err)
 		}
-		if byAttempt, err := s.FindJobByAttempt(ctx, "att-1"); err != nil || byAttempt.ID != j.ID {
-			t.Fatalf("find by attempt: %v %v", byAttempt.ID, err)
-		}
 		if _, err := s.FindJobByRunID(ctx, 1); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("find unknown run: %v", err)
 		}

@@ -189,18 +189,12 @@ func (q *Q) StartRunnerJob(ctx context.Context, runnerID, githubJobID int64) (r 
 	return r, false, err
 }
 
-// MarkRunnerIdleIfJob frees a runner only if the job it is busy with is this
-// one. Webhooks arrive out of order: a late completed event for an older job
-// must not free a runner that has since started a newer one. freed is false
-// when the runner is unknown or busy with another job.
-func (q *Q) MarkRunnerIdleIfJob(ctx context.Context, runnerID, githubJobID int64) (freed bool, err error) {
-	_, freed, err = q.FreeRunnerOfJob(ctx, runnerID, githubJobID)
-	return freed, err
-}
-
-// FreeRunnerOfJob is MarkRunnerIdleIfJob returning the runner as stored
-// after it was freed (the zero record when it was not), so a delivery need
-// not read it again to announce the change.
+// FreeRunnerOfJob frees a runner only if the job it is busy with is this
+// one, and returns the runner as stored after it was freed (the zero record
+// when it was not), so a delivery need not read it again to announce the
+// change. Webhooks arrive out of order: a late completed event for an older
+// job must not free a runner that has since started a newer one. freed is
+// false when the runner is unknown or busy with another job.
 func (q *Q) FreeRunnerOfJob(ctx context.Context, runnerID, githubJobID int64) (r RunnerRecord, freed bool, err error) {
 	now := q.rtNow()
 	r, err = q.updateRunnerReturning(ctx, `busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?`,

@@ -112,7 +112,7 @@ func TestReplaceScopeRunners(t *testing.T) {
 			listing: store.ScopeListing{Scope: orgA, Runners: []core.Runner{{ID: 1, Name: runner(1).Name, Status: core.RunnerOnline, Busy: true}}},
 			check: func(t *testing.T, s *store.Store) {
 				assertRunnerState(t, s, 1, true, 500)
-				if freed, err := s.MarkRunnerIdleIfJob(context.Background(), 1, 500); err != nil || !freed {
+				if _, freed, err := s.FreeRunnerOfJob(context.Background(), 1, 500); err != nil || !freed {
 					t.Fatalf("completed of the kept job did not free the runner: freed=%v err=%v", freed, err)
 				}
 			},
@@ -282,7 +282,7 @@ func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
 					case "busy":
 						ok, err = s.MarkRunnerBusy(ctx, 1, st.job)
 					case "idle":
-						ok, err = s.MarkRunnerIdleIfJob(ctx, 1, st.job)
+						_, ok, err = s.FreeRunnerOfJob(ctx, 1, st.job)
 					case "completed":
 						ok, err = s.ApplyGitHubJob(ctx, ghJob(st.job, store.GitHubJobCompleted))
 					}
@@ -328,7 +328,7 @@ func TestUpsertRunnerSeen(t *testing.T) {
 		if _, err := s.MarkRunnerBusy(ctx, 999, 1); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("busy on unknown runner: err=%v, want ErrNotFound", err)
 		}
-		if freed, err := s.MarkRunnerIdleIfJob(ctx, 999, 1); err != nil || freed {
+		if _, freed, err := s.FreeRunnerOfJob(ctx, 999, 1); err != nil || freed {
 			t.Fatalf("idle on unknown runner: freed=%v err=%v, want a no-op", freed, err)
 		}
 	})

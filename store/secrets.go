@@ -28,11 +28,3 @@ func (q *Q) GetSecret(ctx context.Context, key string) ([]byte, error) {
 	}
 	return v, nil
 }
-
-// DeleteSecret removes a secret; a missing one is not an error.
-func (q *Q) DeleteSecret(ctx context.Context, key string) error {
-	if _, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM secrets WHERE key = ?`), key); err != nil {
-		return fmt.Errorf("delete secret %q: %w", key, err)
-	}
-	return nil
-}

@@ -171,15 +171,3 @@ func (q *Q) GetUser(ctx context.Context, username string) (User, error) {
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
 }
-
-// ListUsers returns every user by name.
-func (q *Q) ListUsers(ctx context.Context) ([]User, error) {
-	var out []User
-	if err := q.x.SelectContext(ctx, &out, `SELECT `+userColumns+` FROM users ORDER BY username`); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	for i := range out {
-		out[i].CreatedAt, out[i].UpdatedAt = out[i].CreatedAt.UTC(), out[i].UpdatedAt.UTC()
-	}
-	return out, nil
-}
