@@ -68,9 +68,9 @@ type worldOpts struct {
 	sleep func(context.Context, time.Duration) error
 }
 
-func newWorld(t *testing.T, o worldOpts) *world {
+func newWorld(t *testing.T, opts worldOpts) *world {
 	t.Helper()
-	sim := ghsimtest.New(t, o.sim)
+	sim := ghsimtest.New(t, opts.sim)
 	if _, err := sim.AddRepo(ghsim.Repo{
 		Owner: "acme", Name: "app", Branches: []string{"release"},
 		Workflows: []*ghsim.Workflow{{
@@ -87,7 +87,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	w := &world{sim: sim, inst: inst, obs: &observations{}, sleeps: &sleeps{}}
-	sleep := o.sleep
+	sleep := opts.sleep
 	if sleep == nil {
 		sleep = w.sleeps.sleep
 	}
@@ -97,7 +97,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		PrivateKey: sim.PrivateKeyPEM(),
 		Logger:     zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		Observer:   w.obs.observe,
-		Retry:      o.retry,
+		Retry:      opts.retry,
 		Sleep:      sleep,
 	})
 	if err != nil {

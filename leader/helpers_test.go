@@ -130,7 +130,7 @@ func (r *replica) snapshot() (acquired, lost, ended, returned []time.Time, cause
 func startReplica(t *testing.T, id, dsn string, tweak func(*Options)) *replica {
 	t.Helper()
 	r := &replica{done: make(chan struct{})}
-	o := Options{
+	opts := Options{
 		Driver: config.DriverPostgres, DSN: dsn, ReplicaID: id,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		OnChange: func(leading bool) {
@@ -144,9 +144,9 @@ func startReplica(t *testing.T, id, dsn string, tweak func(*Options)) *replica {
 		},
 	}
 	if tweak != nil {
-		tweak(&o)
+		tweak(&opts)
 	}
-	l, err := New(o)
+	l, err := New(opts)
 	if err != nil {
 		t.Fatalf("new leader %s: %v", id, err)
 	}

@@ -38,7 +38,7 @@ func (a author) adminLevel() bool { return a.atLeast("maintain") }
 // mappedAdmin reports whether login is mapped to admin. GitHub logins are
 // case-insensitive, the mapping's keys are whatever the operator typed.
 func (s *Service) mappedAdmin(login string) bool {
-	for k, v := range s.o.UserRoleMapping {
+	for k, v := range s.opts.UserRoleMapping {
 		if strings.EqualFold(k, login) && strings.EqualFold(v, "admin") {
 			return true
 		}
@@ -59,7 +59,7 @@ func (s *Service) authorise(ctx context.Context, c Comment) (author, error) {
 		a.role = role
 		return a, nil
 	}
-	role, err := s.o.GitHub.CollaboratorPermission(ctx, c.InstallationID, c.Owner, c.Repo, c.Author)
+	role, err := s.opts.GitHub.CollaboratorPermission(ctx, c.InstallationID, c.Owner, c.Repo, c.Author)
 	var apiErr *gh.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
 		role, err = "none", nil

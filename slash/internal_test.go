@@ -163,8 +163,8 @@ func TestTrackerUpdate(t *testing.T) {
 
 func TestRelevant(t *testing.T) {
 	s := &Service{}
-	s.o.Config.Enabled = true
-	s.o.Config.Repos = []string{"acme/*"}
+	s.opts.Config.Enabled = true
+	s.opts.Config.Repos = []string{"acme/*"}
 	base := Comment{InstallationID: 1, Action: "created", Owner: "acme", Repo: "infra", Issue: 1, CommentID: 2,
 		Author: "mia", AuthorType: "User", Body: "/dispatch help"}
 	for _, tc := range []struct {
@@ -191,7 +191,7 @@ func TestRelevant(t *testing.T) {
 			}
 		})
 	}
-	s.o.Config.Enabled = false
+	s.opts.Config.Enabled = false
 	if ok, why := s.Relevant(base); ok || why != IgnoredDisabled {
 		t.Errorf("disabled: %v %q", ok, why)
 	}

@@ -50,6 +50,7 @@ func historyIDs(t *testing.T, s *store.Store, q store.HistoryQuery) []int64 {
 }
 
 func TestHistoryPagingVisitsEveryTerminalJobOnceWithFilters(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clock := newTestClock(s)
 		seed(t, s)
@@ -124,6 +125,7 @@ func TestHistoryPagingVisitsEveryTerminalJobOnceWithFilters(t *testing.T) {
 }
 
 func TestHistoryCursorIsStableWhenJobsFinishBetweenPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -154,6 +156,7 @@ func TestHistoryCursorIsStableWhenJobsFinishBetweenPages(t *testing.T) {
 }
 
 func TestHistoryRefusesBadQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		for name, q := range map[string]store.HistoryQuery{
@@ -173,6 +176,7 @@ func TestHistoryRefusesBadQueries(t *testing.T) {
 }
 
 func TestHistoryStatsCountsPerBucket(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -231,6 +235,7 @@ func TestHistoryStatsCountsPerBucket(t *testing.T) {
 }
 
 func TestDeleteHistoryBeforeDeletesOnlyOldTerminalJobsAndTheirLabels(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)

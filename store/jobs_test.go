@@ -14,6 +14,7 @@ import (
 )
 
 func TestTransitionStampsTimestampsAndRunFacts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -59,6 +60,7 @@ func TestTransitionStampsTimestampsAndRunFacts(t *testing.T) {
 }
 
 func TestTransitionRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -91,6 +93,7 @@ func TestTransitionRefusals(t *testing.T) {
 }
 
 func TestReturnToPendingWithBackOffIsNotClaimedUntilItPasses(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -114,6 +117,7 @@ func TestReturnToPendingWithBackOffIsNotClaimedUntilItPasses(t *testing.T) {
 }
 
 func TestClaimNextPendingTakesOnlyDispatchableJobsInOrder(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -164,6 +168,7 @@ func TestClaimNextPendingTakesOnlyDispatchableJobsInOrder(t *testing.T) {
 }
 
 func TestPendingOnlyOperationsRefuseOtherStates(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -204,6 +209,7 @@ func TestPendingOnlyOperationsRefuseOtherStates(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func TestUpdatePendingJobAndDelete(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -233,6 +239,7 @@ func TestUpdatePendingJobAndDelete(t *testing.T) {
 }
 
 func TestCancelRequestedAndAutoRequeueOnActiveJobs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -259,6 +266,7 @@ func TestCancelRequestedAndAutoRequeueOnActiveJobs(t *testing.T) {
 }
 
 func TestAPausedJobIsNeverMovedToDispatching(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -274,6 +282,7 @@ func TestAPausedJobIsNeverMovedToDispatching(t *testing.T) {
 }
 
 func TestCancellingAPausedPendingJobClearsPaused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -318,6 +327,7 @@ func raceOne(t *testing.T, n int, try func(i int) error) {
 }
 
 func TestConcurrentTransitionsOfOneJobHaveOneWinner(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		j := insert(t, s, manualJob("alpha"), store.Placement{})
@@ -332,6 +342,7 @@ func TestConcurrentTransitionsOfOneJobHaveOneWinner(t *testing.T) {
 // Two replicas are two pools on one PostgreSQL: the group lock and the
 // conditional updates must hold across connections, not just goroutines.
 func TestTwoPostgresReplicasClaimAndTransitionOneJobOnce(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
 	var replicas []*store.Store

@@ -14,6 +14,7 @@ import (
 )
 
 func TestDispatchableCounts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)

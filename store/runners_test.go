@@ -40,6 +40,7 @@ func mustReplace(t *testing.T, s *store.Store, l store.ScopeListing) store.Runne
 }
 
 func TestReplaceScopeRunners(t *testing.T) {
+	t.Parallel()
 	const orgA, orgB = "org:alpha", "org:beta"
 	cases := []struct {
 		name string
@@ -223,6 +224,7 @@ func assertRunnerState(t *testing.T, s *store.Store, id int64, busy bool, job in
 }
 
 func TestReplaceScopeRunnersRefusesBadListings(t *testing.T) {
+	t.Parallel()
 	cases := map[string]store.ScopeListing{
 		"scope without kind":         {Scope: "alpha"},
 		"unknown scope kind":         {Scope: "enterprise:x"},
@@ -248,6 +250,7 @@ func TestReplaceScopeRunnersRefusesBadListings(t *testing.T) {
 }
 
 func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type step struct {
 		op     string // busy | idle | completed (GitHub job completed)
@@ -297,6 +300,7 @@ func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
 }
 
 func TestUpsertRunnerSeen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		rec := store.RunnerRecord{Runner: core.Runner{ID: 42, Name: "eph-1", Scope: "org:a", Ephemeral: true}, InstallationID: 3}
@@ -335,6 +339,7 @@ func TestUpsertRunnerSeen(t *testing.T) {
 }
 
 func TestListAndRemoveRunners(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		mustReplace(t, s, store.ScopeListing{Scope: "org:a", Runners: []core.Runner{runner(1), runner(2)}})
@@ -362,6 +367,7 @@ func TestListAndRemoveRunners(t *testing.T) {
 }
 
 func TestReplaceScopeRunnersJoinsCallerTransaction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		boom := errors.New("boom")

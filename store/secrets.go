@@ -13,7 +13,7 @@ func (q *Q) PutSecret(ctx context.Context, key string, ciphertext []byte) error 
 	}
 	_, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO secrets (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
-		key, ciphertext, q.rtNow())
+		key, ciphertext, q.now())
 	if err != nil {
 		return fmt.Errorf("put secret %q: %w", key, err)
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		if _, err := s.GetSecret(ctx, "github_app"); !errors.Is(err, store.ErrNotFound) {

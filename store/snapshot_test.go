@@ -13,6 +13,7 @@ import (
 
 // The dispatcher's lean reads must agree with the full ones they replace.
 func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -109,6 +110,7 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 }
 
 func TestRunnerCountsOfAnEmptyFleet(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		on, busy, err := s.RunnerCounts(context.Background())
 		if err != nil || on != 0 || busy != 0 {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSyncBasicUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
@@ -85,6 +86,7 @@ func TestSyncBasicUsers(t *testing.T) {
 }
 
 func TestGitHubUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
