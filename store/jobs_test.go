@@ -22,24 +22,24 @@ func TestTransitionStampsTimestampsAndRunFacts(t *testing.T) {
 		j := insert(t, s, manualJob("alpha"), store.Placement{})
 		step := func(req store.TransitionRequest) core.Job {
 			t.Helper()
-			clock.advance(time.Minute)
+			clock.Advance(time.Minute)
 			req.JobID = j.ID
 			out, err := s.Transition(ctx, req)
 			if err != nil {
 				t.Fatalf("%s -> %s: %v", req.From, req.To, err)
 			}
-			if !out.UpdatedAt.Equal(clock.now()) {
-				t.Fatalf("%s -> %s: updated_at %v, want %v", req.From, req.To, out.UpdatedAt, clock.now())
+			if !out.UpdatedAt.Equal(clock.Now()) {
+				t.Fatalf("%s -> %s: updated_at %v, want %v", req.From, req.To, out.UpdatedAt, clock.Now())
 			}
 			return out
 		}
 		d := step(store.TransitionRequest{From: core.StatusPending, To: core.StatusDispatching, NewAttemptID: "att-1"})
-		if d.AttemptID != "att-1" || d.DispatchingAt == nil || !d.DispatchingAt.Equal(clock.now()) {
+		if d.AttemptID != "att-1" || d.DispatchingAt == nil || !d.DispatchingAt.Equal(clock.Now()) {
 			t.Fatalf("dispatching: %+v", d)
 		}
 		tr := step(store.TransitionRequest{From: core.StatusDispatching, To: core.StatusTriggered, AttemptID: "att-1",
 			RunID: 555, RunURL: "https://github.com/o/r/actions/runs/555"})
-		if tr.RunID != 555 || tr.RunURL == "" || tr.TriggeredAt == nil || !tr.TriggeredAt.Equal(clock.now()) {
+		if tr.RunID != 555 || tr.RunURL == "" || tr.TriggeredAt == nil || !tr.TriggeredAt.Equal(clock.Now()) {
 			t.Fatalf("triggered: %+v", tr)
 		}
 		r := step(store.TransitionRequest{From: core.StatusTriggered, To: core.StatusRunning, RunnerName: "runner-7"})
@@ -99,16 +99,16 @@ func TestReturnToPendingWithBackOffIsNotClaimedUntilItPasses(t *testing.T) {
 		clock := newTestClock(s)
 		seed(t, s)
 		j := walk(t, s, insert(t, s, manualJob("alpha"), store.Placement{}).ID, core.StatusDispatching)
-		until := clock.now().Add(30 * time.Second)
+		until := clock.Now().Add(30 * time.Second)
 		if _, err := s.Transition(ctx, store.TransitionRequest{JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending,
 			AttemptID: j.AttemptID, Error: "502 from GitHub", DispatchAfter: &until}); err != nil {
 			t.Fatal(err)
 		}
-		attempt := func() string { return "a-" + clock.now().Format(time.RFC3339Nano) }
+		attempt := func() string { return "a-" + clock.Now().Format(time.RFC3339Nano) }
 		if got, _ := s.ClaimNextPending(ctx, "alpha", 1, attempt); len(got) != 0 {
 			t.Fatal("a backing-off job was claimed")
 		}
-		clock.advance(31 * time.Second)
+		clock.Advance(31 * time.Second)
 		got, err := s.ClaimNextPending(ctx, "alpha", 1, attempt)
 		if err != nil || len(got) != 1 || got[0].ID != j.ID || got[0].DispatchAfter != nil || got[0].AttemptID == j.AttemptID {
 			t.Fatalf("claim after back-off = %+v, %v", got, err)
@@ -126,7 +126,7 @@ func TestClaimNextPendingTakesOnlyDispatchableJobsInOrder(t *testing.T) {
 		if _, err := s.SetJobPaused(ctx, ids[0], true); err != nil {
 			t.Fatal(err)
 		}
-		later := clock.now().Add(time.Hour)
+		later := clock.Now().Add(time.Hour)
 		if _, err := s.SetDispatchAfter(ctx, ids[1], &later); err != nil {
 			t.Fatal(err)
 		}

@@ -235,7 +235,7 @@ func TestQueueCountsPerGroupAndStatus(t *testing.T) {
 		if _, err := s.SetJobPaused(ctx, ids[0], true); err != nil {
 			t.Fatal(err)
 		}
-		later := clock.now().Add(60e9)
+		later := clock.Now().Add(60e9)
 		if _, err := s.SetDispatchAfter(ctx, ids[1], &later); err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 		}
 		step := func(id int64, req store.TransitionRequest) {
 			t.Helper()
-			clock.advance(time.Minute)
+			clock.Advance(time.Minute)
 			req.JobID = id
 			if _, err := s.Transition(ctx, req); err != nil {
 				t.Fatalf("job %d %s -> %s: %v", id, req.From, req.To, err)
