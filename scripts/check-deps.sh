@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fails when test code or tooling reaches the dispatchoor binary: the
 # packages testing, testing/fstest and net/http/httptest, or any package
-# under tools/ other than tools/ghsim and tools/demo (which `dispatchoor demo`
-# runs). Test helpers belong in *_test.go files or in test-support packages
-# such as tools/ghsim/ghsimtest and store/storetest.
+# under tools/ other than tools/ghsim and tools/demo (which `dispatchoor
+# demo` runs) and tools/configgen (which writes the demo's config). Test
+# helpers belong in *_test.go files or in test-support packages such as
+# tools/ghsim/ghsimtest and store/storetest.
 #
 # One third-party exception: github.com/hashicorp/golang-lru (v1, pulled in by
 # palantir/go-githubapp) ships a testing.go in its library package, so
@@ -21,7 +22,7 @@ for p in testing/fstest net/http/httptest; do
     echo "check-deps: $p reaches ./cmd/dispatchoor"; status=1
   fi
 done
-bad_tools=$(grep -E "^$mod/tools/" <<<"$deps" | grep -vxE "$mod/tools/(ghsim|demo)" || true)
+bad_tools=$(grep -E "^$mod/tools/" <<<"$deps" | grep -vxE "$mod/tools/(ghsim|demo|configgen)" || true)
 if [ -n "$bad_tools" ]; then
   echo "check-deps: tooling reaches ./cmd/dispatchoor:"; echo "$bad_tools"; status=1
 fi
