@@ -82,7 +82,7 @@ tidy:
 	$(GO) mod tidy -diff
 
 # No test code (testing, httptest, fstest) and no tooling other than the
-# simulator and the demo world may reach the binary.
+# simulator, the demo world and its config builder may reach the binary.
 deps:
 	scripts/check-deps.sh
 
