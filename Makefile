@@ -14,7 +14,7 @@ STATICCHECK := $(CACHE)/bin/staticcheck
 UI        := ui
 CORPORA   := tools/conformance/node
 
-.PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck \
+.PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck deps tidy \
 	demo migrate fuzz bench bench-full corpora chromium clean help
 
 all: build
@@ -23,7 +23,7 @@ help:
 	@echo "make demo     - the whole product against the GitHub simulator (no GitHub account)"
 	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e"
 	@echo "make build    - build the dashboard, then $(BIN) with it embedded"
-	@echo "make lint     - go vet + staticcheck + gofmt check + TypeScript check"
+	@echo "make lint     - go vet + staticcheck + gofmt + go mod tidy + binary-deps check + TypeScript check"
 	@echo "make migrate  - apply migrations for CONFIG=$(CONFIG)"
 	@echo "make fuzz     - run every fuzz target for FUZZTIME (default 20s each)"
 	@echo "make bench    - the benchmark scenarios, short mode (bench-full: the full run)"
@@ -69,13 +69,22 @@ chromium:
 test-e2e: build chromium
 	cd $(UI) && DISPATCHOOR_BIN=$(CURDIR)/$(BIN) npm run e2e
 
-lint: vet staticcheck ui-deps
+lint: vet staticcheck deps tidy ui-deps
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	cd $(UI) && npm run lint
 
 vet:
 	$(GO) vet ./...
+
+# go.mod must be tidy: every directly imported module a direct requirement.
+tidy:
+	$(GO) mod tidy -diff
+
+# No test code (testing, httptest, fstest) and no tooling other than the
+# simulator, the demo world and its config builder may reach the binary.
+deps:
+	scripts/check-deps.sh
 
 $(STATICCHECK):
 	GOBIN=$(CACHE)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -82,9 +82,14 @@ func (s SlashCommands) AllowsRepo(owner, repo string) bool {
 // Permits reports whether a repository role (GitHub's role_name: read,
 // triage, write, maintain, admin) reaches min_permission. Custom repository
 // roles and "none" never do; callers map those through their base role first.
-func (s SlashCommands) Permits(role string) bool {
+func (s SlashCommands) Permits(role string) bool { return RoleAtLeast(role, s.MinPermission) }
+
+// RoleAtLeast reports whether a repository role reaches level, both named as
+// GitHub names them, in any case. This is the one ranking of repository
+// roles; an unknown role or level (none, custom roles) never reaches.
+func RoleAtLeast(role, level string) bool {
 	have := slices.Index(permissionLevels, strings.ToLower(role))
-	need := slices.Index(permissionLevels, s.MinPermission)
+	need := slices.Index(permissionLevels, strings.ToLower(level))
 	return have >= 0 && need >= 0 && have >= need
 }
 

@@ -68,3 +68,27 @@ func TestTrustedProxyPrefixes(t *testing.T) {
 		t.Fatalf("prefixes = %v, want %v", got, want)
 	}
 }
+
+func TestRoleAtLeast(t *testing.T) {
+	tests := []struct {
+		name        string
+		role, level string
+		want        bool
+	}{
+		{"same role", "write", "write", true},
+		{"higher role", "admin", "maintain", true},
+		{"lower role", "triage", "write", false},
+		{"case is ignored on both sides", "MAINTAIN", "Write", true},
+		{"none ranks below read", "none", "read", false},
+		{"custom role never reaches", "release-manager", "read", false},
+		{"unknown level is never reached", "admin", "owner", false},
+		{"empty role", "", "read", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RoleAtLeast(tt.role, tt.level); got != tt.want {
+				t.Fatalf("RoleAtLeast(%q, %q) = %v, want %v", tt.role, tt.level, got, tt.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ethpandaops/dispatchoor/core"
 )
 
 // position is a place in a file.
@@ -319,29 +321,9 @@ func fieldsOf(t reflect.Type) structFields {
 func nearest(key string, names []string) string {
 	best, bestDist := "", len(key)/2+2
 	for _, n := range names {
-		if d := editDistance(key, n); d < bestDist {
+		if d := core.EditDistance(key, n); d < bestDist {
 			best, bestDist = n, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

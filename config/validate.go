@@ -67,11 +67,11 @@ func (l *loader) validateServer(f string, s *Server) {
 	if err := httpURL(s.PublicURL); err != nil {
 		l.at(f, "server.public_url", "%v", err)
 	}
-	for i, o := range s.CORSOrigins {
-		if o == "*" {
+	for i, origin := range s.CORSOrigins {
+		if origin == "*" {
 			continue
 		}
-		if err := exactOrigin(o); err != nil {
+		if err := exactOrigin(origin); err != nil {
 			l.at(f, fmt.Sprintf("server.cors_origins[%d]", i), "%v", err)
 		}
 	}

@@ -169,19 +169,6 @@ func StatusForConclusion(conclusion string) JobStatus {
 	}
 }
 
-// CheckJobTransition is CheckTransition for a concrete job: a paused pending
-// job may be cancelled or failed but never dispatched, so a pause that races
-// a dispatch pass always wins.
-func CheckJobTransition(j Job, to JobStatus) error {
-	if err := CheckTransition(j.Status, to); err != nil {
-		return err
-	}
-	if j.Paused && to == StatusDispatching {
-		return fmt.Errorf("%w: job %d is paused", ErrTransition, j.ID)
-	}
-	return nil
-}
-
 // ShouldRequeue decides whether a job that reached a terminal state gets a
 // copy at the bottom of its queue. RequeueLimit 0 means no limit: the job is
 // requeued every time until auto-requeue is switched off; a positive limit

@@ -113,28 +113,6 @@ func TestCheckPause(t *testing.T) {
 	}
 }
 
-func TestCheckJobTransition(t *testing.T) {
-	tests := []struct {
-		name string
-		job  Job
-		to   JobStatus
-		ok   bool
-	}{
-		{"paused pending job is never dispatched", Job{Status: StatusPending, Paused: true}, StatusDispatching, false},
-		{"paused pending job can be withdrawn", Job{Status: StatusPending, Paused: true}, StatusCancelled, true},
-		{"unpaused pending job is dispatched", Job{Status: StatusPending}, StatusDispatching, true},
-		{"state machine still applies", Job{Status: StatusCompleted}, StatusPending, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := CheckJobTransition(tc.job, tc.to)
-			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrTransition)) {
-				t.Fatalf("ok=%v, got %v", tc.ok, err)
-			}
-		})
-	}
-}
-
 func TestStatusForConclusion(t *testing.T) {
 	tests := map[string]JobStatus{
 		"success":         StatusCompleted,

@@ -21,6 +21,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 // The test world: org acme with repo acme/infra, the App installed on it,
@@ -87,7 +88,7 @@ func newEnv(t testing.TB, s *store.Store, o envOptions) *env {
 	}
 	e := &env{t: t, store: s, opts: o, metrics: &metricsRecorder{}, jobs: &eventsRecorder{}, clock: &skewClock{}}
 	s.SetClock(e.clock.Now)
-	e.sim = ghsim.NewTestServer(t, ghsim.Options{
+	e.sim = ghsimtest.New(t, ghsim.Options{
 		Seed: 7, PrivateKey: key, WebhookSecret: "s3cret", GHES319: o.ghes319,
 		JobDurationMin: o.jobDuration, JobDurationMax: o.jobDuration,
 		PickupDelay: 5 * time.Millisecond, CancelDelay: 10 * time.Millisecond,

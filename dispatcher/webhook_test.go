@@ -106,7 +106,7 @@ func (h *webhookReceiver) workflowJob(ctx context.Context, p hookPayload) error 
 		}
 		_, err = h.e.store.MarkRunnerBusy(ctx, wj.RunnerID, wj.ID)
 	case "completed":
-		_, err = h.e.store.MarkRunnerIdleIfJob(ctx, wj.RunnerID, wj.ID)
+		_, _, err = h.e.store.FreeRunnerOfJob(ctx, wj.RunnerID, wj.ID)
 		h.e.wake("runner idle")
 		// An ephemeral runner vanishes after its job and its replacement
 		// registers silently: re-list the scope soon, and once more later.

@@ -203,7 +203,11 @@ func TestLaterSinceReadsOnlyNewerDeliveries(t *testing.T) {
 	}
 	// delivered_at has whole seconds: start the new part on a fresh one.
 	mark := w.sim.Now().Truncate(time.Second).Add(time.Second)
-	time.Sleep(time.Until(w.sim.Clock().RealAt(mark)) + 10*time.Millisecond)
+	for !w.sim.Now().After(mark) {
+		if err := w.sim.Clock().Sleep(ctx, mark.Sub(w.sim.Now())+time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
 	pages := func() int { return len(w.requests(http.MethodGet, "/app/hook/deliveries")) }
 
 	before := pages()

@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-github/v89/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
+
+	"github.com/ethpandaops/dispatchoor/clock"
 )
 
 // Options configure a Client.
@@ -96,7 +98,7 @@ func New(opts Options) (*Client, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = clock.Sleep
 	}
 	if opts.InstallationTTL <= 0 {
 		opts.InstallationTTL = time.Hour
@@ -155,10 +157,6 @@ func New(opts Options) (*Client, error) {
 	}, nil
 }
 
-// SupportsRunDetails reports whether dispatches to this host still ask for
-// run details (false after GitHub rejected return_run_details once).
-func (c *Client) SupportsRunDetails() bool { return !c.noRunDetails.Load() }
-
 // PaceWaiting returns how many requests wait in the pacer, by priority
 // (empty when not pacing).
 func (c *Client) PaceWaiting() map[Priority]int {
@@ -195,17 +193,6 @@ func priorityFor(ep string) Priority {
 		return PriorityFeedback
 	}
 	return PriorityBackground
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // pageLimit bounds how many pages any listing follows, so a runaway Link

@@ -29,7 +29,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		})
 	}
 	c, err := gh.New(gh.Options{APIURL: "https://ghe.example.com/api/v3", AppID: 1, PrivateKey: key})
-	if err != nil || c.Host() != "ghe.example.com" || !c.SupportsRunDetails() {
+	if err != nil || c.Host() != "ghe.example.com" || !gh.SupportsRunDetails(c) {
 		t.Errorf("a GHES URL without trailing slash: %v, %v", c, err)
 	}
 }

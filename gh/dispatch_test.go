@@ -80,7 +80,7 @@ func TestDispatchGHES319FallsBackOncePerHost(t *testing.T) {
 	if got := w.sim.CountDispatches(); got != 2 {
 		t.Errorf("simulator created %d runs, want 2", got)
 	}
-	if w.client.SupportsRunDetails() {
+	if gh.SupportsRunDetails(w.client) {
 		t.Error("SupportsRunDetails() = true after the host refused return_run_details")
 	}
 }
@@ -117,7 +117,7 @@ func TestDispatchErrorsAreClassified(t *testing.T) {
 			if n := len(w.requests(http.MethodPost, "/dispatches")); n != 1 {
 				t.Errorf("want exactly 1 dispatch request, got %d", n)
 			}
-			if !w.client.SupportsRunDetails() {
+			if !gh.SupportsRunDetails(w.client) {
 				t.Error("an unrelated refusal switched off return_run_details")
 			}
 		})

@@ -263,7 +263,7 @@ func TestReturnRunDetailsRefusalIsRecognised(t *testing.T) {
 				if n := f.calls(http.MethodPost, "/dispatches"); n != 2 {
 					t.Errorf("want 2 dispatch requests, got %d", n)
 				}
-				if c.SupportsRunDetails() {
+				if gh.SupportsRunDetails(c) {
 					t.Error("the refusal was not remembered")
 				}
 				return
@@ -274,7 +274,7 @@ func TestReturnRunDetailsRefusalIsRecognised(t *testing.T) {
 			if n := f.calls(http.MethodPost, "/dispatches"); n != 1 {
 				t.Errorf("want 1 dispatch request, got %d: %v", n, f.bodies("/dispatches"))
 			}
-			if !c.SupportsRunDetails() {
+			if !gh.SupportsRunDetails(c) {
 				t.Error("an unrelated error switched off return_run_details")
 			}
 		})

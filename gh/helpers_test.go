@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 	"github.com/rs/zerolog"
 )
 
@@ -68,9 +69,9 @@ type worldOpts struct {
 	sleep func(context.Context, time.Duration) error
 }
 
-func newWorld(t *testing.T, o worldOpts) *world {
+func newWorld(t *testing.T, opts worldOpts) *world {
 	t.Helper()
-	sim := ghsim.NewTestServer(t, o.sim)
+	sim := ghsimtest.New(t, opts.sim)
 	if _, err := sim.AddRepo(ghsim.Repo{
 		Owner: "acme", Name: "app", Branches: []string{"release"},
 		Workflows: []*ghsim.Workflow{{
@@ -87,7 +88,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	w := &world{sim: sim, inst: inst, obs: &observations{}, sleeps: &sleeps{}}
-	sleep := o.sleep
+	sleep := opts.sleep
 	if sleep == nil {
 		sleep = w.sleeps.sleep
 	}
@@ -97,9 +98,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		PrivateKey: sim.PrivateKeyPEM(),
 		Logger:     zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		Observer:   w.obs.observe,
-		Retry:      o.retry,
+		Retry:      opts.retry,
 		Sleep:      sleep,
-		Pace:       o.pace,
+		Pace:       opts.pace,
 	})
 	if err != nil {
 		t.Fatal(err)

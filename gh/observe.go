@@ -100,7 +100,6 @@ var endpoints = []string{
 	"/repos/{owner}/{repo}/actions/runs",
 	"/repos/{owner}/{repo}/actions/runs/{run_id}",
 	"/repos/{owner}/{repo}/actions/runs/{run_id}/cancel",
-	"/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
 	"/repos/{owner}/{repo}/issues/{issue_number}/comments",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}",
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",

@@ -15,7 +15,6 @@ const (
 	epRuns         = "/repos/{owner}/{repo}/actions/runs"
 	epWorkflowRuns = "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
 	epCancelRun    = "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-	epRunJobs      = "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
 )
 
 // Run is a workflow run, with what the dispatcher needs to follow it and to
@@ -173,53 +172,4 @@ func (c *Client) CancelRun(ctx context.Context, installationID int64, owner, rep
 		return fmt.Errorf("cancel run %d of %s/%s: %w (%w)", runID, owner, repo, ErrRunCompleted, cerr)
 	}
 	return wrapf(cerr, "cancel run %d of %s/%s", runID, owner, repo)
-}
-
-// Job is a job of a workflow run.
-type Job struct {
-	ID          int64
-	RunID       int64
-	Name        string
-	Status      string
-	Conclusion  string
-	Labels      []string
-	RunnerID    int64
-	RunnerName  string
-	HTMLURL     string
-	CreatedAt   time.Time
-	StartedAt   time.Time
-	CompletedAt time.Time
-}
-
-// ListRunJobs lists the jobs of a run's latest attempt, every page.
-func (c *Client) ListRunJobs(ctx context.Context, installationID int64, owner, repo string, runID int64) ([]Job, error) {
-	ep := endpoint(http.MethodGet, epRunJobs)
-	if err := checkNames(ep, owner, repo); err != nil {
-		return nil, err
-	}
-	ctx, client, err := c.installation(ctx, installationID, ep)
-	if err != nil {
-		return nil, err
-	}
-	opts := &github.ListWorkflowJobsOptions{Filter: "latest", ListOptions: github.ListOptions{PerPage: 100}}
-	var out []Job
-	for range pageLimit {
-		page, resp, err := client.Actions.ListWorkflowJobs(ctx, owner, repo, runID, opts)
-		if err != nil {
-			return nil, wrapf(classify(err, ep, true, c.now()), "list jobs of run %d of %s/%s", runID, owner, repo)
-		}
-		for _, j := range page.Jobs {
-			out = append(out, Job{
-				ID: j.GetID(), RunID: j.GetRunID(), Name: j.GetName(), Status: j.GetStatus(),
-				Conclusion: j.GetConclusion(), Labels: j.Labels, RunnerID: j.GetRunnerID(),
-				RunnerName: j.GetRunnerName(), HTMLURL: j.GetHTMLURL(), CreatedAt: j.GetCreatedAt().Time,
-				StartedAt: j.GetStartedAt().Time, CompletedAt: j.GetCompletedAt().Time,
-			})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
-	return out, nil
 }

@@ -68,16 +68,6 @@ func TestRunsGetListAndJobs(t *testing.T) {
 			t.Errorf("got %d runs (err %v), want 2", len(runs), err)
 		}
 	})
-	t.Run("jobs of a run", func(t *testing.T) {
-		jobs, err := w.client.ListRunJobs(ctx, w.inst, "acme", "app", ids[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(jobs) != 1 || jobs[0].RunID != ids[0] || jobs[0].Status != "queued" ||
-			strings.Join(jobs[0].Labels, ",") != "self-hosted,sync" {
-			t.Errorf("jobs = %+v, want one queued job asking for self-hosted,sync", jobs)
-		}
-	})
 	t.Run("unknown run is permanent", func(t *testing.T) {
 		_, err := w.client.GetRun(ctx, w.inst, "acme", "app", 999999999)
 		if !gh.IsPermanent(err) {

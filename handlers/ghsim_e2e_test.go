@@ -17,6 +17,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 // TestSimulatorEndToEnd dispatches a job to ghsim, lets its run engine send
@@ -44,7 +45,7 @@ func simEndToEnd(t *testing.T, s *store.Store, ghes bool) {
 	srv := httptest.NewServer(h.h)
 	t.Cleanup(srv.Close)
 
-	sim := ghsim.NewTestServer(t, ghsim.Options{Seed: 7, Speed: 50, WebhookSecret: secret, GHES319: ghes,
+	sim := ghsimtest.New(t, ghsim.Options{Seed: 7, Speed: 50, WebhookSecret: secret, GHES319: ghes,
 		JobDurationMin: 2 * time.Second, JobDurationMax: 2 * time.Second})
 	sim.SetWebhookURL(srv.URL + handlers.Route)
 	if _, err := sim.AddRepo(ghsim.Repo{Owner: "acme", Name: "infra", Workflows: []*ghsim.Workflow{{

@@ -30,6 +30,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 const icSecret = "issue-comment-secret"
@@ -149,7 +150,7 @@ func TestIssueCommentThroughSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := storetest.SQLite(t)
-	sim := ghsim.NewTestServer(t, ghsim.Options{Seed: 1, PrivateKey: key, WebhookSecret: icSecret, Speed: 1000, AppSlug: "dispatchoor"})
+	sim := ghsimtest.New(t, ghsim.Options{Seed: 1, PrivateKey: key, WebhookSecret: icSecret, Speed: 1000, AppSlug: "dispatchoor"})
 	if _, err := sim.AddRepo(ghsim.Repo{Owner: "acme", Name: "infra", Workflows: []*ghsim.Workflow{{File: "sync.yml"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@
 // store is a conditional update, so even two replicas believing they lead
 // (a frozen process waking up) cannot dispatch one job twice.
 //
-// It imports store (for the Driver names) and nothing else of this module;
-// it must never import dispatcher, server or handlers — cmd hands Run the
-// function to run while leading.
+// It imports config (for the driver names) and clock, nothing else of this
+// module; it must never import store, dispatcher, server or handlers — cmd
+// hands Run the function to run while leading.
 package leader

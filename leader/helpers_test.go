@@ -15,7 +15,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/config"
 )
 
 // The test binary doubles as a separate replica process, so that "the
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 
 // helperPostgres leads (or waits to lead) and says so on stdout.
 func helperPostgres() int {
-	l, err := New(Options{Driver: store.DriverPostgres, DSN: os.Getenv("HELPER_DSN"), ReplicaID: "child"})
+	l, err := New(Options{Driver: config.DriverPostgres, DSN: os.Getenv("HELPER_DSN"), ReplicaID: "child"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -52,7 +52,7 @@ func helperPostgres() int {
 
 // helperSQLite holds the lock file until its stdin closes.
 func helperSQLite() int {
-	l, err := New(Options{Driver: store.DriverSQLite, SQLitePath: os.Getenv("HELPER_DB")})
+	l, err := New(Options{Driver: config.DriverSQLite, SQLitePath: os.Getenv("HELPER_DB")})
 	if err != nil {
 		fmt.Println("REFUSED:", err)
 		return 3
@@ -130,8 +130,8 @@ func (r *replica) snapshot() (acquired, lost, ended, returned []time.Time, cause
 func startReplica(t *testing.T, id, dsn string, tweak func(*Options)) *replica {
 	t.Helper()
 	r := &replica{done: make(chan struct{})}
-	o := Options{
-		Driver: store.DriverPostgres, DSN: dsn, ReplicaID: id,
+	opts := Options{
+		Driver: config.DriverPostgres, DSN: dsn, ReplicaID: id,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel),
 		OnChange: func(leading bool) {
 			r.mu.Lock()
@@ -144,9 +144,9 @@ func startReplica(t *testing.T, id, dsn string, tweak func(*Options)) *replica {
 		},
 	}
 	if tweak != nil {
-		tweak(&o)
+		tweak(&opts)
 	}
-	l, err := New(o)
+	l, err := New(opts)
 	if err != nil {
 		t.Fatalf("new leader %s: %v", id, err)
 	}

@@ -12,7 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/clock"
+	"github.com/ethpandaops/dispatchoor/config"
 )
 
 // DefaultLockKey is the advisory lock key when Options.LockKey is 0: the
@@ -27,7 +28,8 @@ var ErrAnotherReplica = errors.New("database is used by another dispatchoor")
 // Options configure a Leader. Driver and the matching DSN or SQLitePath are
 // required; every duration has a default that keeps a takeover under 5 s.
 type Options struct {
-	Driver store.Driver
+	// Driver is config.DriverSQLite or config.DriverPostgres.
+	Driver string
 	// DSN is the lib/pq connection string (postgres).
 	DSN string
 	// SQLitePath is the database file (sqlite); its inode is locked.
@@ -65,7 +67,7 @@ type Options struct {
 // Leader runs a function only while this replica leads. Build it with New;
 // IsLeader and LeaderSince are safe from any goroutine.
 type Leader struct {
-	o       Options
+	opts    Options
 	log     zerolog.Logger
 	running atomic.Bool
 
@@ -77,44 +79,44 @@ type Leader struct {
 
 // New validates o and, on SQLite, takes the database's lock file at once so
 // that a second process fails before it serves anything.
-func New(o Options) (*Leader, error) {
+func New(opts Options) (*Leader, error) {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&o.RetryInterval, time.Second)
-	def(&o.HealthInterval, time.Second)
-	def(&o.LeaseTimeout, 2*time.Second)
-	def(&o.SessionTimeout, 3*time.Second)
-	def(&o.ConnectTimeout, 3*time.Second)
-	if o.LockKey == 0 {
-		o.LockKey = DefaultLockKey
+	def(&opts.RetryInterval, time.Second)
+	def(&opts.HealthInterval, time.Second)
+	def(&opts.LeaseTimeout, 2*time.Second)
+	def(&opts.SessionTimeout, 3*time.Second)
+	def(&opts.ConnectTimeout, 3*time.Second)
+	if opts.LockKey == 0 {
+		opts.LockKey = DefaultLockKey
 	}
-	if o.ReplicaID == "" {
+	if opts.ReplicaID == "" {
 		host, _ := os.Hostname()
-		o.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		opts.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	l := &Leader{o: o}
-	l.log = o.Logger.With().Str("component", "leader").Str("replica", o.ReplicaID).Logger()
-	switch o.Driver {
-	case store.DriverPostgres:
-		if o.DSN == "" {
+	l := &Leader{opts: opts}
+	l.log = opts.Logger.With().Str("component", "leader").Str("replica", opts.ReplicaID).Logger()
+	switch opts.Driver {
+	case config.DriverPostgres:
+		if opts.DSN == "" {
 			return nil, errors.New("leader: a PostgreSQL DSN is required")
 		}
-		if o.HealthInterval >= o.LeaseTimeout {
-			return nil, fmt.Errorf("leader: health interval %s must be shorter than the lease %s", o.HealthInterval, o.LeaseTimeout)
+		if opts.HealthInterval >= opts.LeaseTimeout {
+			return nil, fmt.Errorf("leader: health interval %s must be shorter than the lease %s", opts.HealthInterval, opts.LeaseTimeout)
 		}
-		if o.LeaseTimeout >= o.SessionTimeout {
-			return nil, fmt.Errorf("leader: lease %s must be shorter than the session timeout %s, or a cut-off leader could outlive its lock", o.LeaseTimeout, o.SessionTimeout)
+		if opts.LeaseTimeout >= opts.SessionTimeout {
+			return nil, fmt.Errorf("leader: lease %s must be shorter than the session timeout %s, or a cut-off leader could outlive its lock", opts.LeaseTimeout, opts.SessionTimeout)
 		}
-	case store.DriverSQLite:
-		if o.SQLitePath == "" {
+	case config.DriverSQLite:
+		if opts.SQLitePath == "" {
 			return nil, errors.New("leader: the SQLite path is required")
 		}
-		abs, err := filepath.Abs(o.SQLitePath)
+		abs, err := filepath.Abs(opts.SQLitePath)
 		if err != nil {
-			return nil, fmt.Errorf("leader: resolve %s: %w", o.SQLitePath, err)
+			return nil, fmt.Errorf("leader: resolve %s: %w", opts.SQLitePath, err)
 		}
 		f, err := lockFile(abs)
 		if err != nil {
@@ -122,7 +124,7 @@ func New(o Options) (*Leader, error) {
 		}
 		l.file = f
 	default:
-		return nil, fmt.Errorf("leader: unknown driver %q (want sqlite or postgres)", o.Driver)
+		return nil, fmt.Errorf("leader: unknown driver %q (want sqlite or postgres)", opts.Driver)
 	}
 	return l, nil
 }
@@ -142,7 +144,7 @@ func (l *Leader) Run(ctx context.Context, fn func(leaderCtx context.Context)) er
 		return errors.New("leader: Run is already running")
 	}
 	defer l.running.Store(false)
-	if l.o.Driver == store.DriverSQLite {
+	if l.opts.Driver == config.DriverSQLite {
 		return l.runSQLite(ctx, fn)
 	}
 	return l.runPostgres(ctx, fn)
@@ -163,7 +165,7 @@ func (l *Leader) LeaderSince() time.Time {
 }
 
 // ReplicaID names this replica.
-func (l *Leader) ReplicaID() string { return l.o.ReplicaID }
+func (l *Leader) ReplicaID() string { return l.opts.ReplicaID }
 
 // Close releases the SQLite lock file; on PostgreSQL it does nothing (Run
 // releases the lock when its context ends).
@@ -194,8 +196,8 @@ func (l *Leader) setLeading(leading bool, why string) {
 	} else {
 		l.log.Warn().Str("reason", why).Msg("stopped leading")
 	}
-	if l.o.OnChange != nil {
-		l.o.OnChange(leading)
+	if l.opts.OnChange != nil {
+		l.opts.OnChange(leading)
 	}
 }
 
@@ -212,21 +214,9 @@ func (l *Leader) runSQLite(ctx context.Context, fn func(context.Context)) error 
 		if ctx.Err() != nil {
 			return nil
 		}
-		l.log.Warn().Dur("retry", l.o.RetryInterval).Msg("leader function returned early; restarting it")
-		if !sleep(ctx, l.o.RetryInterval) {
+		l.log.Warn().Dur("retry", l.opts.RetryInterval).Msg("leader function returned early; restarting it")
+		if clock.Sleep(ctx, l.opts.RetryInterval) != nil {
 			return nil
 		}
-	}
-}
-
-// sleep waits d or until ctx ends; false means ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/config"
 )
 
 func TestNewRefusesUnsafeOptions(t *testing.T) {
@@ -18,11 +18,11 @@ func TestNewRefusesUnsafeOptions(t *testing.T) {
 		want string
 	}{
 		{"unknown driver", Options{Driver: "mysql"}, "unknown driver"},
-		{"postgres without dsn", Options{Driver: store.DriverPostgres}, "DSN is required"},
-		{"sqlite without path", Options{Driver: store.DriverSQLite}, "path is required"},
-		{"lease not longer than health interval", Options{Driver: store.DriverPostgres, DSN: "x",
+		{"postgres without dsn", Options{Driver: config.DriverPostgres}, "DSN is required"},
+		{"sqlite without path", Options{Driver: config.DriverSQLite}, "path is required"},
+		{"lease not longer than health interval", Options{Driver: config.DriverPostgres, DSN: "x",
 			HealthInterval: 2 * time.Second, LeaseTimeout: 2 * time.Second}, "must be shorter than the lease"},
-		{"session timeout not longer than lease: a cut-off leader would outlive its lock", Options{Driver: store.DriverPostgres, DSN: "x",
+		{"session timeout not longer than lease: a cut-off leader would outlive its lock", Options{Driver: config.DriverPostgres, DSN: "x",
 			LeaseTimeout: 3 * time.Second, SessionTimeout: 3 * time.Second}, "outlive its lock"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -37,12 +37,12 @@ func TestNewRefusesUnsafeOptions(t *testing.T) {
 func TestSQLiteServesOneReplica(t *testing.T) {
 	t.Run("second instance in this process is refused with a clear message", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "d.db")
-		first, err := New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+		first, err := New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer first.Close()
-		_, err = New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+		_, err = New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 		if !errors.Is(err, ErrAnotherReplica) {
 			t.Fatalf("second New = %v, want ErrAnotherReplica", err)
 		}
@@ -54,7 +54,7 @@ func TestSQLiteServesOneReplica(t *testing.T) {
 		if err := first.Close(); err != nil {
 			t.Fatal(err)
 		}
-		again, err := New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+		again, err := New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 		if err != nil {
 			t.Fatalf("New after the first closed = %v, want success", err)
 		}
@@ -64,7 +64,7 @@ func TestSQLiteServesOneReplica(t *testing.T) {
 	t.Run("second process is refused and may start once the first dies", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "d.db")
 		child := startHelper(t, "sqlite", "LOCKED", "HELPER_DB="+db)
-		_, err := New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+		_, err := New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 		if !errors.Is(err, ErrAnotherReplica) || !strings.Contains(err.Error(), "use PostgreSQL for several") {
 			t.Fatalf("New while another process holds the file = %v", err)
 		}
@@ -73,7 +73,7 @@ func TestSQLiteServesOneReplica(t *testing.T) {
 		}
 		_ = child.Process.Kill()
 		_ = child.Wait()
-		l, err := New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+		l, err := New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 		if err != nil {
 			t.Fatalf("New after the holder was killed = %v, want success (the kernel drops the flock)", err)
 		}
@@ -82,7 +82,7 @@ func TestSQLiteServesOneReplica(t *testing.T) {
 
 	t.Run("the only replica leads until its context ends", func(t *testing.T) {
 		var changes []bool
-		l, err := New(Options{Driver: store.DriverSQLite, SQLitePath: filepath.Join(t.TempDir(), "d.db"),
+		l, err := New(Options{Driver: config.DriverSQLite, SQLitePath: filepath.Join(t.TempDir(), "d.db"),
 			OnChange: func(b bool) { changes = append(changes, b) }})
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +105,7 @@ func TestSQLiteServesOneReplica(t *testing.T) {
 }
 
 func TestRunTwiceAtOnceIsRefused(t *testing.T) {
-	l, err := New(Options{Driver: store.DriverSQLite, SQLitePath: filepath.Join(t.TempDir(), "d.db")})
+	l, err := New(Options{Driver: config.DriverSQLite, SQLitePath: filepath.Join(t.TempDir(), "d.db")})
 	if err != nil {
 		t.Fatal(err)
 	}

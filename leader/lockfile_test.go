@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ethpandaops/dispatchoor/store"
+	"github.com/ethpandaops/dispatchoor/config"
 )
 
 // The lock follows the database file, not the string that names it: a
@@ -16,7 +16,7 @@ import (
 func TestSQLiteLockFollowsTheFile(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "data", "d.db")
-	first, err := New(Options{Driver: store.DriverSQLite, SQLitePath: db})
+	first, err := New(Options{Driver: config.DriverSQLite, SQLitePath: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestSQLiteLockFollowsTheFile(t *testing.T) {
 		"a relative path":         relative,
 	} {
 		t.Run(name, func(t *testing.T) {
-			l, err := New(Options{Driver: store.DriverSQLite, SQLitePath: path})
+			l, err := New(Options{Driver: config.DriverSQLite, SQLitePath: path})
 			if err == nil {
 				_ = l.Close()
 				t.Fatalf("a second server through %s was allowed", path)
@@ -62,7 +62,7 @@ func TestSQLiteLockFollowsTheFile(t *testing.T) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := New(Options{Driver: store.DriverSQLite, SQLitePath: linkedFile})
+	second, err := New(Options{Driver: config.DriverSQLite, SQLitePath: linkedFile})
 	if err != nil {
 		t.Fatalf("through the symlink after the first closed: %v", err)
 	}

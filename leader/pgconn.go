@@ -90,12 +90,12 @@ func (c *pgConn) exec(q string, timeout time.Duration) error {
 // prepare sets the session up so that the server itself ends it when this
 // replica falls silent. idle_session_timeout (PostgreSQL 14+) is what makes
 // the lease strict (see postgres.go).
-func (c *pgConn) prepare(o Options) (strict bool, err error) {
-	ms := o.SessionTimeout.Milliseconds()
-	if err := c.exec("SET application_name = 'dispatchoor-leader'", o.ConnectTimeout); err != nil {
+func (c *pgConn) prepare(opts Options) (strict bool, err error) {
+	ms := opts.SessionTimeout.Milliseconds()
+	if err := c.exec("SET application_name = 'dispatchoor-leader'", opts.ConnectTimeout); err != nil {
 		return false, fmt.Errorf("set application_name: %w", err)
 	}
-	err = c.exec(fmt.Sprintf("SET idle_session_timeout = %d", ms), o.ConnectTimeout)
+	err = c.exec(fmt.Sprintf("SET idle_session_timeout = %d", ms), opts.ConnectTimeout)
 	var pqErr *pq.Error
 	switch {
 	case err == nil:
@@ -113,9 +113,9 @@ func (c *pgConn) prepare(o Options) (strict bool, err error) {
 	// traffic and could fire earlier.)
 	for _, q := range []string{
 		fmt.Sprintf("SET tcp_user_timeout = %d", ms),
-		fmt.Sprintf("SET statement_timeout = %d", o.LeaseTimeout.Milliseconds()),
+		fmt.Sprintf("SET statement_timeout = %d", opts.LeaseTimeout.Milliseconds()),
 	} {
-		if err := c.exec(q, o.ConnectTimeout); err != nil && !errors.As(err, &pqErr) {
+		if err := c.exec(q, opts.ConnectTimeout); err != nil && !errors.As(err, &pqErr) {
 			return strict, fmt.Errorf("%s: %w", q, err)
 		}
 	}

@@ -77,12 +77,12 @@ func (l *Leader) runPostgres(ctx context.Context, fn func(context.Context)) erro
 		}
 		if c == nil {
 			var err error
-			if c, err = dial(ctx, l.o.DSN, l.o.ConnectTimeout); err != nil {
+			if c, err = dial(ctx, l.opts.DSN, l.opts.ConnectTimeout); err != nil {
 				report(err, "leader election: connect")
 				l.wait(ctx, nil)
 				continue
 			}
-			strict, err := c.prepare(l.o)
+			strict, err := c.prepare(l.opts)
 			if err != nil {
 				report(err, "leader election: prepare session")
 				c.close()
@@ -96,7 +96,7 @@ func (l *Leader) runPostgres(ctx context.Context, fn func(context.Context)) erro
 			}
 		}
 		sent := time.Now()
-		err := c.tryLock(l.o.LockKey, l.o.ConnectTimeout)
+		err := c.tryLock(l.opts.LockKey, l.opts.ConnectTimeout)
 		switch {
 		case errors.Is(err, errNotAcquired):
 			if failing || !following {
@@ -129,7 +129,7 @@ func (l *Leader) runPostgres(ctx context.Context, fn func(context.Context)) erro
 // wait sleeps RetryInterval, ending early when ctx ends or c dies. No
 // LISTEN is ever issued on c, so anything on c.notes is its closing.
 func (l *Leader) wait(ctx context.Context, c *pgConn) {
-	t := time.NewTimer(l.o.RetryInterval)
+	t := time.NewTimer(l.opts.RetryInterval)
 	defer t.Stop()
 	var notes chan *pq.Notification
 	if c != nil {
@@ -160,9 +160,9 @@ func (l *Leader) lead(ctx context.Context, c *pgConn, sent time.Time, fn func(co
 		fn(leaderCtx)
 	}()
 
-	lease := time.NewTimer(time.Until(sent.Add(l.o.LeaseTimeout)))
+	lease := time.NewTimer(time.Until(sent.Add(l.opts.LeaseTimeout)))
 	defer lease.Stop()
-	health := time.NewTicker(l.o.HealthInterval)
+	health := time.NewTicker(l.opts.HealthInterval)
 	defer health.Stop()
 	checks := make(chan check, 1)
 	inflight := false
@@ -192,7 +192,7 @@ func (l *Leader) lead(ctx context.Context, c *pgConn, sent time.Time, fn func(co
 				why = fmt.Errorf("health check failed: %w", r.err)
 				break
 			}
-			lease.Reset(time.Until(r.sent.Add(l.o.LeaseTimeout)))
+			lease.Reset(time.Until(r.sent.Add(l.opts.LeaseTimeout)))
 		}
 	}
 
@@ -202,7 +202,7 @@ func (l *Leader) lead(ctx context.Context, c *pgConn, sent time.Time, fn func(co
 	cancel(why)
 	<-done
 	if errors.Is(why, errShutdown) || errors.Is(why, errFnReturned) {
-		if err := c.unlock(l.o.LockKey, l.o.ConnectTimeout); err != nil {
+		if err := c.unlock(l.opts.LockKey, l.opts.ConnectTimeout); err != nil {
 			l.log.Warn().Err(err).Msg("release leader lock; closing the connection releases it too")
 		} else {
 			l.log.Info().Msg("released leader lock")

@@ -42,7 +42,7 @@ type Options struct {
 
 // Postgres is the Bus over LISTEN/NOTIFY.
 type Postgres struct {
-	o    Options
+	opts Options
 	log  zerolog.Logger
 	db   *sql.DB
 	subs subscribers
@@ -57,30 +57,30 @@ var _ Bus = (*Postgres)(nil)
 
 // New connects, starts listening and returns once LISTEN is in place, so
 // that no event published after New returns is missed.
-func New(ctx context.Context, o Options) (*Postgres, error) {
-	if o.DSN == "" {
+func New(ctx context.Context, opts Options) (*Postgres, error) {
+	if opts.DSN == "" {
 		return nil, errors.New("notify: a PostgreSQL DSN is required")
 	}
-	if o.Channel == "" {
-		o.Channel = DefaultChannel
+	if opts.Channel == "" {
+		opts.Channel = DefaultChannel
 	}
-	if !channelName.MatchString(o.Channel) {
-		return nil, fmt.Errorf("notify: channel %q must be a lower-case identifier of at most 63 bytes", o.Channel)
+	if !channelName.MatchString(opts.Channel) {
+		return nil, fmt.Errorf("notify: channel %q must be a lower-case identifier of at most 63 bytes", opts.Channel)
 	}
-	if o.ReplicaID == "" {
-		o.ReplicaID = newReplicaID()
+	if opts.ReplicaID == "" {
+		opts.ReplicaID = newReplicaID()
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&o.PingInterval, 5*time.Second)
-	def(&o.PingTimeout, 5*time.Second)
-	def(&o.MinReconnect, 100*time.Millisecond)
-	def(&o.MaxReconnect, 2*time.Second)
+	def(&opts.PingInterval, 5*time.Second)
+	def(&opts.PingTimeout, 5*time.Second)
+	def(&opts.MinReconnect, 100*time.Millisecond)
+	def(&opts.MaxReconnect, 2*time.Second)
 
-	db, err := sql.Open("postgres", o.DSN)
+	db, err := sql.Open("postgres", opts.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("notify: open postgres: %w", err)
 	}
@@ -90,8 +90,8 @@ func New(ctx context.Context, o Options) (*Postgres, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("notify: connect to postgres: %w", err)
 	}
-	p := &Postgres{o: o, db: db, done: make(chan struct{})}
-	p.log = o.Logger.With().Str("component", "notify").Str("replica", o.ReplicaID).Str("channel", o.Channel).Logger()
+	p := &Postgres{opts: opts, db: db, done: make(chan struct{})}
+	p.log = opts.Logger.With().Str("component", "notify").Str("replica", opts.ReplicaID).Str("channel", opts.Channel).Logger()
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	l, err := p.listen(ctx)
 	if err != nil {
@@ -106,12 +106,12 @@ func New(ctx context.Context, o Options) (*Postgres, error) {
 // Publish sends ev to the other replicas. An event larger than a
 // notification allows goes without its payload (Truncated).
 func (p *Postgres) Publish(ctx context.Context, ev Event) error {
-	ev.Replica = p.o.ReplicaID
+	ev.Replica = p.opts.ReplicaID
 	b, err := encode(ev, MaxNotifyBytes)
 	if err != nil {
 		return fmt.Errorf("notify: publish: %w", err)
 	}
-	if _, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", p.o.Channel, string(b)); err != nil {
+	if _, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", p.opts.Channel, string(b)); err != nil {
 		return fmt.Errorf("notify: publish %s: %w", ev.Kind, err)
 	}
 	return nil
@@ -121,7 +121,7 @@ func (p *Postgres) Publish(ctx context.Context, ev Event) error {
 func (p *Postgres) Subscribe(fn func(Event)) func() { return p.subs.add(fn) }
 
 // ReplicaID identifies this replica.
-func (p *Postgres) ReplicaID() string { return p.o.ReplicaID }
+func (p *Postgres) ReplicaID() string { return p.opts.ReplicaID }
 
 // Close stops listening and closes the connections; nothing is delivered
 // after it returns.
@@ -137,19 +137,19 @@ func (p *Postgres) Close() error {
 
 // listen builds a pq.Listener and waits until its LISTEN is acknowledged.
 func (p *Postgres) listen(ctx context.Context) (*pq.Listener, error) {
-	l := pq.NewListener(p.o.DSN, p.o.MinReconnect, p.o.MaxReconnect, p.onListenerEvent)
+	l := pq.NewListener(p.opts.DSN, p.opts.MinReconnect, p.opts.MaxReconnect, p.onListenerEvent)
 	errc := make(chan error, 1)
-	go func() { errc <- l.Listen(p.o.Channel) }()
+	go func() { errc <- l.Listen(p.opts.Channel) }()
 	select {
 	case err := <-errc:
 		if err == nil {
 			return l, nil
 		}
 		p.discard(l)
-		return nil, fmt.Errorf("notify: listen on %s: %w", p.o.Channel, err)
+		return nil, fmt.Errorf("notify: listen on %s: %w", p.opts.Channel, err)
 	case <-ctx.Done():
 		p.discard(l)
-		return nil, fmt.Errorf("notify: listen on %s: %w", p.o.Channel, ctx.Err())
+		return nil, fmt.Errorf("notify: listen on %s: %w", p.opts.Channel, ctx.Err())
 	}
 }
 
@@ -185,7 +185,7 @@ func (p *Postgres) run(l *pq.Listener) {
 			p.discard(l)
 		}
 	}()
-	tick := time.NewTicker(p.o.PingInterval)
+	tick := time.NewTicker(p.opts.PingInterval)
 	defer tick.Stop()
 	// One channel per ping: an abandoned ping that answers late writes
 	// into its own buffer and can never be mistaken for a newer one.
@@ -205,14 +205,14 @@ func (p *Postgres) run(l *pq.Listener) {
 				p.log.Warn().Err(err).Int("pid", n.BePid).Msg("ignoring a foreign notification")
 				continue
 			}
-			if ev.Replica == p.o.ReplicaID {
+			if ev.Replica == p.opts.ReplicaID {
 				continue
 			}
 			p.subs.deliver(ev)
 		case <-tick.C:
 			if pinged == nil {
 				ch := make(chan error, 1)
-				pinged, pingTimeout = ch, time.After(p.o.PingTimeout)
+				pinged, pingTimeout = ch, time.After(p.opts.PingTimeout)
 				go func(l *pq.Listener) { ch <- l.Ping() }(l)
 			}
 		case err := <-pinged:
@@ -222,7 +222,7 @@ func (p *Postgres) run(l *pq.Listener) {
 				p.log.Debug().Err(err).Msg("listener ping failed")
 			}
 		case <-pingTimeout:
-			p.log.Warn().Dur("timeout", p.o.PingTimeout).Msg("listener ping unanswered; replacing the connection")
+			p.log.Warn().Dur("timeout", p.opts.PingTimeout).Msg("listener ping unanswered; replacing the connection")
 			pinged, pingTimeout = nil, nil
 			p.discard(l)
 			if l = p.relisten(); l == nil {
@@ -236,7 +236,7 @@ func (p *Postgres) run(l *pq.Listener) {
 // relisten builds a new listener, retrying until it works or Close.
 func (p *Postgres) relisten() *pq.Listener {
 	for {
-		ctx, cancel := context.WithTimeout(p.ctx, p.o.PingTimeout)
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.PingTimeout)
 		l, err := p.listen(ctx)
 		cancel()
 		if err == nil {
@@ -249,7 +249,7 @@ func (p *Postgres) relisten() *pq.Listener {
 		select {
 		case <-p.ctx.Done():
 			return nil
-		case <-time.After(p.o.MaxReconnect):
+		case <-time.After(p.opts.MaxReconnect):
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,8 +125,9 @@ func TestPostgresBus(t *testing.T) {
 		u.Host = px.Addr()
 		ctx10, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
+		logs := &logLines{}
 		b, err := New(ctx10, Options{DSN: u.String(), ReplicaID: "b", PingInterval: 100 * time.Millisecond,
-			PingTimeout: 300 * time.Millisecond, Logger: zerolog.New(zerolog.NewTestWriter(t))})
+			PingTimeout: 300 * time.Millisecond, Logger: zerolog.New(zerolog.MultiLevelWriter(zerolog.NewTestWriter(t), logs))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +141,9 @@ func TestPostgresBus(t *testing.T) {
 			// Published while b is cut off: lost to b, which is why it
 			// must resync.
 			_ = a.Publish(ctx, Event{Kind: KindJob, JobID: int64(round)})
-			time.Sleep(time.Second)
+			// Stay frozen until b noticed the silence and gave up on the
+			// connection; thawing earlier would let the old one answer.
+			waitLogged(t, logs, "listener ping unanswered", round, 10*time.Second)
 			px.Thaw()
 			var kinds []string
 			deadline := time.After(10 * time.Second)
@@ -186,5 +190,35 @@ func TestNewRefusesBadOptions(t *testing.T) {
 				t.Fatalf("New = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// logLines collects a logger's output so a test can wait for a message.
+type logLines struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logLines) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), msg)
+}
+
+// waitLogged waits until msg was logged at least n times.
+func waitLogged(t *testing.T, logs *logLines, msg string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for logs.count(msg) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q logged %d times within %s, want %d", msg, logs.count(msg), within, n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

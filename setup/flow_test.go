@@ -168,7 +168,7 @@ func TestSetupForAnOrganization(t *testing.T) {
 }
 
 func TestSetupRefusedWhenTheConfigCarriesAnApp(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *setup.Options) { o.ConfigHasApp, o.Box = true, nil })
+	e := newEnv(t, storetest.SQLite(t), func(opts *setup.Options) { opts.ConfigHasApp, opts.Box = true, nil })
 	for _, p := range []string{"/setup", "/api/v1/setup/manifest", "/api/v1/setup/callback?code=x&state=y"} {
 		resp, body := do(t, browser(t), "GET", e.base+p, nil)
 		if resp.StatusCode != http.StatusConflict {
@@ -182,8 +182,8 @@ func TestSetupRefusedWhenTheConfigCarriesAnApp(t *testing.T) {
 }
 
 func TestAuthorizeGuardsEverythingButStatus(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *setup.Options) {
-		o.Authorize = func(r *http.Request) error {
+	e := newEnv(t, storetest.SQLite(t), func(opts *setup.Options) {
+		opts.Authorize = func(r *http.Request) error {
 			if r.Header.Get("X-Admin") != "yes" {
 				return errors.New("log in as an admin")
 			}
@@ -222,19 +222,19 @@ func TestNewValidatesOptions(t *testing.T) {
 	st := storetest.SQLite(t)
 	box := newBox(t)
 	good := setup.Options{Store: st, Box: box, WebURL: "https://github.com", APIURL: "https://api.github.com/", PublicURL: "https://d.example.com"}
-	cases := map[string]func(o *setup.Options){
-		"no store":              func(o *setup.Options) { o.Store = nil },
-		"no box":                func(o *setup.Options) { o.Box = nil },
-		"relative public url":   func(o *setup.Options) { o.PublicURL = "/x" },
-		"public url with query": func(o *setup.Options) { o.PublicURL = "https://d.example.com/?next=evil" },
-		"web url not http":      func(o *setup.Options) { o.WebURL = "ftp://github.com" },
-		"no api url":            func(o *setup.Options) { o.APIURL = "" },
+	cases := map[string]func(opts *setup.Options){
+		"no store":              func(opts *setup.Options) { opts.Store = nil },
+		"no box":                func(opts *setup.Options) { opts.Box = nil },
+		"relative public url":   func(opts *setup.Options) { opts.PublicURL = "/x" },
+		"public url with query": func(opts *setup.Options) { opts.PublicURL = "https://d.example.com/?next=evil" },
+		"web url not http":      func(opts *setup.Options) { opts.WebURL = "ftp://github.com" },
+		"no api url":            func(opts *setup.Options) { opts.APIURL = "" },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := good
-			mutate(&o)
-			if _, err := setup.New(o); err == nil {
+			opts := good
+			mutate(&opts)
+			if _, err := setup.New(opts); err == nil {
 				t.Fatal("New accepted bad options")
 			}
 		})
@@ -247,7 +247,7 @@ func TestNewValidatesOptions(t *testing.T) {
 // Behind a reverse proxy that serves dispatchoor under a path, the state
 // cookie must be scoped to the path the browser sees, or it never comes back.
 func TestSetupBehindAPathPrefix(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *setup.Options) { o.PublicURL += "/dispatchoor/" })
+	e := newEnv(t, storetest.SQLite(t), func(opts *setup.Options) { opts.PublicURL += "/dispatchoor/" })
 	if !strings.HasSuffix(e.base, "/dispatchoor") {
 		t.Fatalf("base = %q", e.base)
 	}

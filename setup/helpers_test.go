@@ -20,6 +20,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/setup"
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 // clock is a settable test clock.
@@ -68,7 +69,7 @@ func newBox(t testing.TB) *secretbox.Box {
 
 func newEnv(t *testing.T, st *store.Store, tweak func(*setup.Options)) *env {
 	t.Helper()
-	e := &env{t: t, sim: ghsim.NewTestServer(t, ghsim.Options{}), st: st, box: newBox(t),
+	e := &env{t: t, sim: ghsimtest.New(t, ghsim.Options{}), st: st, box: newBox(t),
 		clock: &clock{t: time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)}}
 	var h http.Handler = http.NotFoundHandler()
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

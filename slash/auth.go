@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/gh"
 )
 
@@ -27,29 +28,17 @@ func (a author) atLeast(level string) bool {
 	if a.mappedAdmin {
 		return true
 	}
-	return rank(a.role) >= rank(level)
+	return config.RoleAtLeast(a.role, level)
 }
 
 // adminLevel may cancel anyone's job: admin or maintain on the repository,
 // or mapped to admin.
 func (a author) adminLevel() bool { return a.atLeast("maintain") }
 
-var roles = []string{"read", "triage", "write", "maintain", "admin"}
-
-// rank orders roles; none and custom roles rank below read.
-func rank(role string) int {
-	for i, r := range roles {
-		if strings.EqualFold(r, role) {
-			return i
-		}
-	}
-	return -1
-}
-
 // mappedAdmin reports whether login is mapped to admin. GitHub logins are
 // case-insensitive, the mapping's keys are whatever the operator typed.
 func (s *Service) mappedAdmin(login string) bool {
-	for k, v := range s.o.UserRoleMapping {
+	for k, v := range s.opts.UserRoleMapping {
 		if strings.EqualFold(k, login) && strings.EqualFold(v, "admin") {
 			return true
 		}
@@ -70,7 +59,7 @@ func (s *Service) authorise(ctx context.Context, c Comment) (author, error) {
 		a.role = role
 		return a, nil
 	}
-	role, err := s.o.GitHub.CollaboratorPermission(ctx, c.InstallationID, c.Owner, c.Repo, c.Author)
+	role, err := s.opts.GitHub.CollaboratorPermission(ctx, c.InstallationID, c.Owner, c.Repo, c.Author)
 	var apiErr *gh.APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
 		role, err = "none", nil

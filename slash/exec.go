@@ -56,7 +56,7 @@ func (s *Service) run(ctx context.Context, c Comment, a author, cmd command.Comm
 }
 
 func (s *Service) templates(ctx context.Context, c Comment) ([]core.Template, error) {
-	all, err := s.o.Store.ListTemplates(ctx, "")
+	all, err := s.opts.Store.ListTemplates(ctx, "")
 	if err != nil {
 		return nil, fmt.Errorf("list templates: %w", err)
 	}
@@ -65,7 +65,7 @@ func (s *Service) templates(ctx context.Context, c Comment) ([]core.Template, er
 
 func (s *Service) dispatch(ctx context.Context, c Comment, a author, cmd command.Command, r *reply) entry {
 	line := cmd.Line
-	t, err := s.o.Store.GetTemplate(ctx, cmd.Template)
+	t, err := s.opts.Store.GetTemplate(ctx, cmd.Template)
 	if err == nil && !allowed(t, c) {
 		// Said the same way as an unknown one: another account's
 		// templates are none of this repository's business.
@@ -100,7 +100,7 @@ func (s *Service) dispatch(ctx context.Context, c Comment, a author, cmd command
 	if cmd.Top {
 		req.Position = "top"
 	}
-	j, err := s.o.Queue.Enqueue(ctx, req)
+	j, err := s.opts.Queue.Enqueue(ctx, req)
 	if err != nil {
 		return s.failed(line, "queue "+t.ID, err)
 	}
@@ -139,10 +139,10 @@ func (s *Service) prRef(ctx context.Context, c Comment, t core.Template) (ref, w
 	if !c.IsPullRequest {
 		return "", "`--ref pr` only works in a pull request's comments; this is an issue"
 	}
-	if s.o.PullRequests == nil {
+	if s.opts.PullRequests == nil {
 		return "", "`--ref pr` cannot be resolved by this server; give the branch: `--ref my-branch`"
 	}
-	head, err := s.o.PullRequests.PullRequestHead(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue)
+	head, err := s.opts.PullRequests.PullRequestHead(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue)
 	if err != nil {
 		s.log.Warn().Err(err).Int("pull", c.Issue).Msg("could not read the pull request's head")
 		return "", fmt.Sprintf("could not read pull request #%d's branch from GitHub; try again or give `--ref`", c.Issue)
@@ -181,7 +181,7 @@ func (s *Service) position(ctx context.Context, j core.Job) (string, error) {
 	found := false
 	cursor := ""
 	for {
-		page, err := s.o.Queue.Queue(ctx, store.QueueQuery{GroupID: j.GroupID, Cursor: cursor, Limit: 1000})
+		page, err := s.opts.Queue.Queue(ctx, store.QueueQuery{GroupID: j.GroupID, Cursor: cursor, Limit: 1000})
 		if err != nil {
 			return "", fmt.Errorf("list queue of %s: %w", j.GroupID, err)
 		}
@@ -211,14 +211,14 @@ func (s *Service) position(ctx context.Context, j core.Job) (string, error) {
 	if active > 0 {
 		pos += fmt.Sprintf(" (%d dispatched ahead)", active)
 	}
-	if g, err := s.o.Store.GetGroup(ctx, j.GroupID); err == nil && g.Paused {
+	if g, err := s.opts.Store.GetGroup(ctx, j.GroupID); err == nil && g.Paused {
 		pos += "; the group is paused"
 	}
 	return pos, nil
 }
 
 func (s *Service) status(ctx context.Context, c Comment, cmd command.Command) entry {
-	j, err := s.o.Store.GetJob(ctx, cmd.JobID)
+	j, err := s.opts.Store.GetJob(ctx, cmd.JobID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !visible(j, c)) {
 		return refuse(cmd.Line, "line %d: there is no job #%d for %s", cmd.Line, cmd.JobID, c.Owner)
 	}
@@ -259,17 +259,17 @@ func (s *Service) recent(ctx context.Context, c Comment, a author, line int) ent
 // history page: bounded work, but a job older than a group's last 100
 // finished ones is not found.
 func (s *Service) jobsBy(ctx context.Context, createdBy string, n int) ([]core.Job, error) {
-	live, err := s.o.Store.ListJobsByStatus(ctx, core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
+	live, err := s.opts.Store.ListJobsByStatus(ctx, core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.o.Store.ListGroups(ctx)
+	groups, err := s.opts.Store.ListGroups(ctx)
 	if err != nil {
 		return nil, err
 	}
 	all := live
 	for _, g := range groups {
-		page, err := s.o.Store.History(ctx, store.HistoryQuery{GroupID: g.ID, Limit: 100})
+		page, err := s.opts.Store.History(ctx, store.HistoryQuery{GroupID: g.ID, Limit: 100})
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +282,7 @@ func (s *Service) jobsBy(ctx context.Context, createdBy string, n int) ([]core.J
 
 func (s *Service) cancelJob(ctx context.Context, c Comment, a author, cmd command.Command) entry {
 	line := cmd.Line
-	j, err := s.o.Store.GetJob(ctx, cmd.JobID)
+	j, err := s.opts.Store.GetJob(ctx, cmd.JobID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !visible(j, c)) {
 		return refuse(line, "line %d: there is no job #%d for %s", line, cmd.JobID, c.Owner)
 	}
@@ -293,7 +293,7 @@ func (s *Service) cancelJob(ctx context.Context, c Comment, a author, cmd comman
 		return refuse(line, "line %d: only whoever queued job #%d or a maintainer/admin of %s/%s may cancel it",
 			line, j.ID, c.Owner, c.Repo)
 	}
-	out, err := s.o.Queue.Cancel(ctx, j.ID, a.createdBy())
+	out, err := s.opts.Queue.Cancel(ctx, j.ID, a.createdBy())
 	if errors.Is(err, core.ErrTransition) {
 		return refuse(line, "line %d: job #%d already ended (%s)", line, j.ID, j.Status)
 	}
@@ -318,7 +318,7 @@ func (s *Service) list(ctx context.Context, c Comment, line int) entry {
 	fmt.Fprintf(&b, "- Templates you can dispatch from %s/%s:", c.Owner, c.Repo)
 	for i, t := range ts {
 		if i == maxListed {
-			fmt.Fprintf(&b, "\n  - … and %d more (see the dashboard: %s)", len(ts)-maxListed, s.o.PublicURL)
+			fmt.Fprintf(&b, "\n  - … and %d more (see the dashboard: %s)", len(ts)-maxListed, s.opts.PublicURL)
 			break
 		}
 		fmt.Fprintf(&b, "\n  - `%s` — %s (group `%s`, %s/%s `%s`)", t.ID, oneLine(t.Name, 80), t.GroupID, t.Owner, t.Repo, t.WorkflowID)

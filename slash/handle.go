@@ -39,10 +39,10 @@ func (s *Service) Handle(ctx context.Context, c Comment) (Result, error) {
 		}
 		return res, fmt.Errorf("permission of %s on %s/%s: %w", c.Author, c.Owner, c.Repo, err)
 	}
-	if !a.atLeast(s.o.Config.MinPermission) {
-		log.Info().Str("role", a.role).Str("min_permission", s.o.Config.MinPermission).Msg("slash command refused: permission too low")
+	if !a.mappedAdmin && !s.opts.Config.Permits(a.role) {
+		log.Info().Str("role", a.role).Str("min_permission", s.opts.Config.MinPermission).Msg("slash command refused: permission too low")
 		return s.refuseAll(ctx, c, fmt.Sprintf("@%s /dispatch needs **%s** permission on %s/%s or above; you have %s. Nothing was run.",
-			c.Author, s.o.Config.MinPermission, c.Owner, c.Repo, code(a.role)))
+			c.Author, s.opts.Config.MinPermission, c.Owner, c.Repo, code(a.role)))
 	}
 	if err := s.react(ctx, c, "eyes"); err != nil {
 		// Feedback is best effort; the commands still run.
@@ -50,10 +50,10 @@ func (s *Service) Handle(ctx context.Context, c Comment) (Result, error) {
 	}
 
 	r := &reply{c: c, header: "@" + c.Author}
-	if len(cmds) > s.o.MaxCommands {
+	if len(cmds) > s.opts.MaxCommands {
 		r.footer = fmt.Sprintf("Only the first %d commands were run; the other %d were ignored. Split them over several comments.",
-			s.o.MaxCommands, len(cmds)-s.o.MaxCommands)
-		cmds = cmds[:s.o.MaxCommands]
+			s.opts.MaxCommands, len(cmds)-s.opts.MaxCommands)
+		cmds = cmds[:s.opts.MaxCommands]
 	}
 	for _, cmd := range cmds {
 		r.entries = append(r.entries, s.run(ctx, c, a, cmd, r))
@@ -73,7 +73,7 @@ func (s *Service) Handle(ctx context.Context, c Comment) (Result, error) {
 		s.track.mu.Lock()
 		body := s.render(r)
 		s.track.mu.Unlock()
-		cm, err := s.o.GitHub.CreateComment(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue, body)
+		cm, err := s.opts.GitHub.CreateComment(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue, body)
 		if err != nil {
 			return true, err
 		}
@@ -113,7 +113,7 @@ func (s *Service) refuseAll(ctx context.Context, c Comment, msg string) (Result,
 		return res, fmt.Errorf("refuse comment %d: %w", c.CommentID, err)
 	}
 	err := s.write(ctx, c.InstallationID, "reply", func(ctx context.Context) error {
-		cm, err := s.o.GitHub.CreateComment(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue, msg)
+		cm, err := s.opts.GitHub.CreateComment(ctx, c.InstallationID, c.Owner, c.Repo, c.Issue, msg)
 		res.ReplyID = cm.ID
 		return err
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 const (
@@ -97,7 +98,7 @@ func (e *events) JobChanged(j core.Job) {
 func (e *events) QueueChanged(string) {}
 func (e *events) GroupChanged(string) {}
 
-func newWorld(t *testing.T, s *store.Store, o worldOptions) *world {
+func newWorld(t *testing.T, s *store.Store, opts worldOptions) *world {
 	t.Helper()
 	key, err := sharedKey()
 	if err != nil {
@@ -105,7 +106,7 @@ func newWorld(t *testing.T, s *store.Store, o worldOptions) *world {
 	}
 	w := &world{t: t, store: s}
 	// 1000x: a paced second takes a millisecond of real time.
-	w.sim = ghsim.NewTestServer(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: 1000, AppSlug: "dispatchoor"})
+	w.sim = ghsimtest.New(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: 1000, AppSlug: "dispatchoor"})
 	for _, r := range []string{"infra", "private-stuff"} {
 		if _, err := w.sim.AddRepo(ghsim.Repo{Owner: "acme", Name: r, Workflows: []*ghsim.Workflow{{File: "sync.yml"}}}); err != nil {
 			t.Fatal(err)
@@ -141,18 +142,18 @@ func newWorld(t *testing.T, s *store.Store, o worldOptions) *world {
 	if w.queue, err = queue.New(queue.Options{Store: s, Events: ev}); err != nil {
 		t.Fatal(err)
 	}
-	minPerm := o.minPermission
+	minPerm := opts.minPermission
 	if minPerm == "" {
 		minPerm = "write"
 	}
 	w.svc, err = slash.New(slash.Options{
-		Config:          config.SlashCommands{Enabled: !o.disabled, MinPermission: minPerm, Repos: []string{repo}},
+		Config:          config.SlashCommands{Enabled: !opts.disabled, MinPermission: minPerm, Repos: []string{repo}},
 		UserRoleMapping: map[string]string{"BOSS": "admin", "rita": "readonly"},
 		PublicURL:       publicURL + "/",
-		GitHub:          hookedGitHub{client, w}, Queue: w.queue, Store: s, PullRequests: o.prs,
+		GitHub:          hookedGitHub{client, w}, Queue: w.queue, Store: s, PullRequests: opts.prs,
 		Logger:      zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 		Clock:       w.sim.Clock(),
-		MaxCommands: o.maxCommands,
+		MaxCommands: opts.maxCommands,
 	})
 	if err != nil {
 		t.Fatal(err)

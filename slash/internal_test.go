@@ -125,24 +125,6 @@ func TestNearest(t *testing.T) {
 	}
 }
 
-func TestDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"", "abc", 3}, {"kitten", "sitting", 3},
-		{"sync-tst", "sync-test", 1}, {"héllo", "hello", 1},
-		{"snyc-test", "sync-test", 1}, {"ab", "ba", 1}, {"abc", "ca", 3},
-	} {
-		if got := distance(tc.a, tc.b); got != tc.want {
-			t.Errorf("distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-		if got := distance(tc.b, tc.a); got != tc.want {
-			t.Errorf("distance is not symmetric for %q, %q", tc.a, tc.b)
-		}
-	}
-}
-
 func TestTrackerUpdate(t *testing.T) {
 	job := func(s core.JobStatus) core.Job { return core.Job{ID: 1, Status: s, Source: core.JobSourceComment} }
 	for _, tc := range []struct {
@@ -181,8 +163,8 @@ func TestTrackerUpdate(t *testing.T) {
 
 func TestRelevant(t *testing.T) {
 	s := &Service{}
-	s.o.Config.Enabled = true
-	s.o.Config.Repos = []string{"acme/*"}
+	s.opts.Config.Enabled = true
+	s.opts.Config.Repos = []string{"acme/*"}
 	base := Comment{InstallationID: 1, Action: "created", Owner: "acme", Repo: "infra", Issue: 1, CommentID: 2,
 		Author: "mia", AuthorType: "User", Body: "/dispatch help"}
 	for _, tc := range []struct {
@@ -209,7 +191,7 @@ func TestRelevant(t *testing.T) {
 			}
 		})
 	}
-	s.o.Config.Enabled = false
+	s.opts.Config.Enabled = false
 	if ok, why := s.Relevant(base); ok || why != IgnoredDisabled {
 		t.Errorf("disabled: %v %q", ok, why)
 	}

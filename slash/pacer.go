@@ -4,32 +4,15 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ethpandaops/dispatchoor/clock"
 )
 
 // Clock is the time source of the pacer and the permission cache. Tests
 // inject the simulator's accelerated clock, so a paced second passes in a
 // few milliseconds of real time while timestamps stay comparable with the
 // simulator's request log.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends, returning ctx's error then.
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type Clock = clock.Clock
 
 // pacer spaces the comment writes of each installation at least interval
 // apart. GitHub counts secondary limits per token, and an installation's

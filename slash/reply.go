@@ -81,7 +81,7 @@ func (s *Service) render(r *reply) string {
 
 // dashboardURL links a job in its group's page of the dashboard.
 func (s *Service) dashboardURL(j core.Job) string {
-	return fmt.Sprintf("%s/groups/%s?job=%d", s.o.PublicURL, url.PathEscape(j.GroupID), j.ID)
+	return fmt.Sprintf("%s/groups/%s?job=%d", s.opts.PublicURL, url.PathEscape(j.GroupID), j.ID)
 }
 
 // jobRef names a job the way every line does: number, dashboard link,

@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/command"
+	"github.com/ethpandaops/dispatchoor/clock"
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
@@ -79,7 +80,7 @@ type Options struct {
 // Service runs slash-commands. Safe for concurrent use; Close stops the
 // background work that Submit and JobChanged start.
 type Service struct {
-	o     Options
+	opts  Options
 	log   zerolog.Logger
 	clock Clock
 	pace  *pacer
@@ -95,33 +96,33 @@ type Service struct {
 }
 
 // New validates o and builds a Service.
-func New(o Options) (*Service, error) {
+func New(opts Options) (*Service, error) {
 	switch {
-	case o.GitHub == nil:
+	case opts.GitHub == nil:
 		return nil, errors.New("slash: a GitHub client is required")
-	case o.Queue == nil:
+	case opts.Queue == nil:
 		return nil, errors.New("slash: a queue service is required")
-	case o.Store == nil:
+	case opts.Store == nil:
 		return nil, errors.New("slash: a store is required")
 	}
-	if o.Clock == nil {
-		o.Clock = realClock{}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
 	}
-	if o.WriteInterval <= 0 {
-		o.WriteInterval = time.Second
+	if opts.WriteInterval <= 0 {
+		opts.WriteInterval = time.Second
 	}
-	if o.PermissionTTL <= 0 {
-		o.PermissionTTL = time.Minute
+	if opts.PermissionTTL <= 0 {
+		opts.PermissionTTL = time.Minute
 	}
-	if o.MaxCommands <= 0 {
-		o.MaxCommands = 10
+	if opts.MaxCommands <= 0 {
+		opts.MaxCommands = 10
 	}
-	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
-		o: o, log: o.Logger.With().Str("component", "slash").Logger(), clock: o.Clock,
-		pace: newPacer(o.Clock, o.WriteInterval), perms: newPermCache(o.Clock, o.PermissionTTL),
-		track: newTracker(), seen: newSeenComments(o.Clock, 24*time.Hour),
+		opts: opts, log: opts.Logger.With().Str("component", "slash").Logger(), clock: opts.Clock,
+		pace: newPacer(opts.Clock, opts.WriteInterval), perms: newPermCache(opts.Clock, opts.PermissionTTL),
+		track: newTracker(), seen: newSeenComments(opts.Clock, 24*time.Hour),
 		ctx: ctx, cancel: cancel,
 	}, nil
 }
@@ -159,7 +160,7 @@ const (
 // webhook handler uses it to acknowledge everything else at once.
 func (s *Service) Relevant(c Comment) (bool, string) {
 	switch {
-	case !s.o.Config.Enabled:
+	case !s.opts.Config.Enabled:
 		return false, IgnoredDisabled
 	// Only new comments run. Re-running an edited comment would dispatch
 	// its commands a second time, and GitHub sends no diff of what the edit
@@ -173,7 +174,7 @@ func (s *Service) Relevant(c Comment) (bool, string) {
 		return false, IgnoredBot
 	case c.InstallationID <= 0 || c.CommentID <= 0 || c.Issue <= 0 || c.Owner == "" || c.Repo == "" || c.Author == "":
 		return false, IgnoredIncomplete
-	case !s.o.Config.AllowsRepo(c.Owner, c.Repo):
+	case !s.opts.Config.AllowsRepo(c.Owner, c.Repo):
 		return false, IgnoredRepo
 	case !strings.Contains(c.Body, "/dispatch"):
 		return false, IgnoredNoCommand
@@ -233,7 +234,7 @@ func (s *Service) write(ctx context.Context, inst int64, what string, fn func(ct
 
 func (s *Service) react(ctx context.Context, c Comment, content string) error {
 	return s.write(ctx, c.InstallationID, "react "+content, func(ctx context.Context) error {
-		return s.o.GitHub.AddReaction(ctx, c.InstallationID, c.Owner, c.Repo, c.CommentID, content)
+		return s.opts.GitHub.AddReaction(ctx, c.InstallationID, c.Owner, c.Repo, c.CommentID, content)
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/ethpandaops/dispatchoor/core"
 )
 
 // nearest returns up to n of candidates closest to name by edit distance
@@ -15,7 +17,7 @@ func nearest(name string, candidates []string, n int) []string {
 	}
 	all := make([]scored, 0, len(candidates))
 	for _, c := range candidates {
-		all = append(all, scored{c, distance(strings.ToLower(name), strings.ToLower(c))})
+		all = append(all, scored{c, core.EditDistance(strings.ToLower(name), strings.ToLower(c))})
 	}
 	slices.SortFunc(all, func(a, b scored) int {
 		return cmp.Or(cmp.Compare(a.d, b.d), strings.Compare(a.id, b.id))
@@ -25,33 +27,4 @@ func nearest(name string, candidates []string, n int) []string {
 		out = append(out, s.id)
 	}
 	return out
-}
-
-// distance is the optimal-string-alignment distance between a and b, over
-// runes: Levenshtein plus swapping two neighbours for 1, the commonest typo
-// ("snyc-test").
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	rows := make([][]int, len(ra)+1)
-	for i := range rows {
-		rows[i] = make([]int, len(rb)+1)
-		rows[i][0] = i
-	}
-	for j := range rows[0] {
-		rows[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d := min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d = min(d, rows[i-2][j-2]+1)
-			}
-			rows[i][j] = d
-		}
-	}
-	return rows[len(ra)][len(rb)]
 }

@@ -125,7 +125,7 @@ func (s *Service) syncReply(ctx context.Context, r *reply) error {
 		if !send {
 			return false, nil
 		}
-		if err := s.o.GitHub.AddReaction(ctx, c.InstallationID, c.Owner, c.Repo, c.CommentID, "rocket"); err != nil {
+		if err := s.opts.GitHub.AddReaction(ctx, c.InstallationID, c.Owner, c.Repo, c.CommentID, "rocket"); err != nil {
 			s.track.mu.Lock()
 			r.rocket = false
 			s.track.mu.Unlock()
@@ -146,7 +146,7 @@ func (s *Service) syncReply(ctx context.Context, r *reply) error {
 		if !stale {
 			return false, nil
 		}
-		if err := s.o.GitHub.EditComment(ctx, c.InstallationID, c.Owner, c.Repo, id, body); err != nil {
+		if err := s.opts.GitHub.EditComment(ctx, c.InstallationID, c.Owner, c.Repo, id, body); err != nil {
 			return true, err
 		}
 		s.track.mu.Lock()

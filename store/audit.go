@@ -69,15 +69,15 @@ func (q *Q) AppendAudit(ctx context.Context, e AuditEntry) (int64, error) {
 		}
 		details = b
 	}
-	at := rtTime(e.At)
+	at := dbTime(e.At)
 	if e.At.IsZero() {
-		at = q.rtNow()
+		at = q.now()
 	}
 	// Actor and target can come from a client (a failed login's username):
 	// bound their size and drop invalid UTF-8, which PostgreSQL would refuse,
 	// so the attempt is still recorded.
-	e.Actor, e.Target = rtText(e.Actor, 200), rtText(e.Target, 1000)
-	e.Action, e.ClientAddr = rtText(e.Action, 100), rtText(e.ClientAddr, 100)
+	e.Actor, e.Target = clipText(e.Actor, 200), clipText(e.Target, 1000)
+	e.Action, e.ClientAddr = clipText(e.Action, 100), clipText(e.ClientAddr, 100)
 	var id int64
 	err := q.x.GetContext(ctx, &id, q.rebind(`INSERT INTO audit_log (at, actor, action, target, details, client_addr)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), at, e.Actor, e.Action, e.Target, string(details), e.ClientAddr)

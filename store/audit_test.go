@@ -13,6 +13,7 @@ import (
 )
 
 func TestAuditPaging(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
@@ -91,6 +92,7 @@ func TestAuditPaging(t *testing.T) {
 }
 
 func TestAuditEntryRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
@@ -117,6 +119,7 @@ func TestAuditEntryRoundTrip(t *testing.T) {
 }
 
 func TestAuditRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		for name, cursor := range map[string]string{

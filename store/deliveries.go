@@ -22,11 +22,11 @@ func (q *Q) RecordDelivery(ctx context.Context, deliveryID, event, action string
 		return fmt.Errorf("record delivery %s: event is empty: %w", deliveryID, ErrInvalid)
 	}
 	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO webhook_deliveries (id, event, action, received_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`), deliveryID, event, action, q.rtNow())
+		VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`), deliveryID, event, action, q.now())
 	if err != nil {
 		return fmt.Errorf("record delivery %s: %w", deliveryID, err)
 	}
-	n, err := rtAffected(res, "record delivery")
+	n, err := affected(res, "record delivery")
 	if err != nil {
 		return err
 	}
@@ -39,9 +39,9 @@ func (q *Q) RecordDelivery(ctx context.Context, deliveryID, event, action string
 // DeleteDeliveriesBefore forgets deliveries received before t. GitHub only
 // redelivers recent deliveries, so old ids need not be kept.
 func (q *Q) DeleteDeliveriesBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM webhook_deliveries WHERE received_at < ?`), rtTime(t))
+	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM webhook_deliveries WHERE received_at < ?`), dbTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete deliveries before %s: %w", t.Format(time.RFC3339), err)
 	}
-	return rtAffected(res, "delete deliveries")
+	return affected(res, "delete deliveries")
 }

@@ -14,6 +14,7 @@ import (
 )
 
 func TestRecordDelivery(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		t.Run("first delivery is recorded, the same id again is a duplicate", func(t *testing.T) {
@@ -55,6 +56,7 @@ func TestRecordDelivery(t *testing.T) {
 // Two replicas (two pools on one database) receiving the same delivery at the
 // same moment: exactly one insert may win.
 func TestRecordDeliveryRaceBetweenReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	open := map[string]func(t *testing.T) (*store.Store, *store.Store){
 		"postgres": func(t *testing.T) (*store.Store, *store.Store) {
@@ -107,6 +109,7 @@ func TestRecordDeliveryRaceBetweenReplicas(t *testing.T) {
 }
 
 func TestDeleteDeliveriesBefore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()

@@ -78,7 +78,7 @@ const githubJobColumns = `id, run_id, run_attempt, repo, workflow_name, labels, 
 	conclusion, runner_id, runner_name, head_branch, job_id, updated_at`
 
 func (r githubJobRow) job() (GitHubJob, error) {
-	labels, err := rtDecodeLabels(r.Labels)
+	labels, err := decodeLabels(r.Labels)
 	if err != nil {
 		return GitHubJob{}, fmt.Errorf("github job %d: %w", r.ID, err)
 	}
@@ -107,7 +107,7 @@ func (q *Q) ApplyGitHubJob(ctx context.Context, j GitHubJob) (applied bool, err 
 	if err != nil {
 		return false, fmt.Errorf("apply github job %d (%s): %w", j.ID, j.Status, err)
 	}
-	n, err := rtAffected(res, "apply github job")
+	n, err := affected(res, "apply github job")
 	return n == 1, err
 }
 
@@ -153,16 +153,16 @@ func (q *Q) applyGitHubJobSQL(j GitHubJob, jobIDExpr string) (string, []any, err
 	if j.RunAttempt <= 0 {
 		j.RunAttempt = 1
 	}
-	labels, err := rtEncodeLabels(j.Labels)
+	labels, err := encodeLabels(j.Labels)
 	if err != nil {
 		return "", nil, fmt.Errorf("apply github job %d: %w", j.ID, err)
 	}
 	args := []any{j.ID, j.RunID, j.RunAttempt, j.Repo, j.WorkflowName, labels, string(j.Status), rank,
-		j.Conclusion, rtNullID(j.RunnerID), j.RunnerName, j.HeadBranch, rtNullID(j.JobID)}
+		j.Conclusion, nullID(j.RunnerID), j.RunnerName, j.HeadBranch, nullID(j.JobID)}
 	if strings.Count(jobIDExpr, "?") == 2 {
 		args = append(args, j.RunID)
 	}
-	args = append(args, q.rtNow())
+	args = append(args, q.now())
 	return `INSERT INTO github_jobs (` + githubJobColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ` + jobIDExpr + `, ?)
 		ON CONFLICT (id) DO UPDATE SET
@@ -206,17 +206,9 @@ func (q *Q) GitHubJobsOfRun(ctx context.Context, runID int64) ([]GitHubJob, erro
 }
 
 func (q *Q) selectGitHubJobs(ctx context.Context, where string, args ...any) ([]GitHubJob, error) {
-	var rows []githubJobRow
-	if err := q.x.SelectContext(ctx, &rows, q.rebind(`SELECT `+githubJobColumns+` FROM github_jobs `+where), args...); err != nil {
+	out, err := selectRows(ctx, q, githubJobRow.job, `SELECT `+githubJobColumns+` FROM github_jobs `+where, args...)
+	if err != nil {
 		return nil, fmt.Errorf("list github jobs: %w", err)
-	}
-	out := make([]GitHubJob, 0, len(rows))
-	for _, r := range rows {
-		j, err := r.job()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
 	}
 	return out, nil
 }
@@ -233,7 +225,7 @@ func (q *Q) LinkGitHubRunToJob(ctx context.Context, runID, jobID int64) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("link run %d to job %d: %w", runID, jobID, err)
 	}
-	return rtAffected(res, "link run")
+	return affected(res, "link run")
 }
 
 // CompleteQueuedJobsOfRun completes the still-queued jobs of a finished run.
@@ -244,19 +236,19 @@ func (q *Q) LinkGitHubRunToJob(ctx context.Context, runID, jobID int64) (int64, 
 func (q *Q) CompleteQueuedJobsOfRun(ctx context.Context, runID int64, conclusion string) (int64, error) {
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE github_jobs
 		SET status = 'completed', status_rank = 2, conclusion = ?, updated_at = ?
-		WHERE run_id = ? AND status_rank = 0`), conclusion, q.rtNow(), runID)
+		WHERE run_id = ? AND status_rank = 0`), conclusion, q.now(), runID)
 	if err != nil {
 		return 0, fmt.Errorf("complete queued jobs of run %d: %w", runID, err)
 	}
-	return rtAffected(res, "complete queued jobs")
+	return affected(res, "complete queued jobs")
 }
 
 // DeleteGitHubJobsBefore removes completed jobs last updated before t
 // (retention). Unfinished jobs stay: they are live demand or hold a runner.
 func (q *Q) DeleteGitHubJobsBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM github_jobs WHERE status_rank = 2 AND updated_at < ?`), rtTime(t))
+	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM github_jobs WHERE status_rank = 2 AND updated_at < ?`), dbTime(t))
 	if err != nil {
 		return 0, fmt.Errorf("delete github jobs before %s: %w", t.Format(time.RFC3339), err)
 	}
-	return rtAffected(res, "delete github jobs")
+	return affected(res, "delete github jobs")
 }

@@ -47,6 +47,7 @@ func event(id int64, st store.GitHubJobStatus) store.GitHubJob {
 }
 
 func TestApplyGitHubJobIsMonotonicInEveryOrder(t *testing.T) {
+	t.Parallel()
 	statuses := []store.GitHubJobStatus{store.GitHubJobQueued, store.GitHubJobWaiting, store.GitHubJobInProgress, store.GitHubJobCompleted}
 	orders := permutations(statuses)
 	if len(orders) != 24 {
@@ -91,6 +92,7 @@ func TestApplyGitHubJobIsMonotonicInEveryOrder(t *testing.T) {
 }
 
 func TestApplyGitHubJobKeepsWhatLaterEventsOmit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		q := event(1, store.GitHubJobQueued)
@@ -113,6 +115,7 @@ func TestApplyGitHubJobKeepsWhatLaterEventsOmit(t *testing.T) {
 }
 
 func TestApplyGitHubJobRefusesBadEvents(t *testing.T) {
+	t.Parallel()
 	cases := map[string]store.GitHubJob{
 		"unknown status":      {ID: 1, RunID: 1, Repo: "a/b", Status: "done"},
 		"missing job id":      {RunID: 1, Repo: "a/b", Status: store.GitHubJobQueued},
@@ -132,6 +135,7 @@ func TestApplyGitHubJobRefusesBadEvents(t *testing.T) {
 }
 
 func TestQueuedGitHubJobsAreTheWaitingDemand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		for id, st := range map[int64]store.GitHubJobStatus{
@@ -164,6 +168,7 @@ func TestQueuedGitHubJobsAreTheWaitingDemand(t *testing.T) {
 }
 
 func TestGitHubJobsOfRunLinkAndComplete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		for id, st := range map[int64]store.GitHubJobStatus{1: store.GitHubJobQueued, 2: store.GitHubJobInProgress, 3: store.GitHubJobQueued} {
@@ -199,6 +204,7 @@ func TestGitHubJobsOfRunLinkAndComplete(t *testing.T) {
 }
 
 func TestDeleteGitHubJobsBeforeKeepsUnfinished(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
@@ -229,6 +235,7 @@ func TestDeleteGitHubJobsBeforeKeepsUnfinished(t *testing.T) {
 // Two replicas receiving the events of one job at the same moment must still
 // end at completed: the monotonic rule is enforced by the database.
 func TestApplyGitHubJobConcurrentReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := storetest.PostgresDSN(t)
 	a := openPostgres(t, dsn, true)

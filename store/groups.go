@@ -48,8 +48,8 @@ type SyncResult struct {
 // config are deleted; jobs keep their template_id as plain text.
 func (q *Q) SyncConfig(ctx context.Context, groups []core.Group, templates []core.Template) (SyncResult, error) {
 	var res SyncResult
-	err := q.inJobTx(ctx, func(q *Q) error {
-		now := q.clock()
+	err := q.atomic(ctx, func(q *Q) error {
+		now := q.now()
 		inConfig := make(map[string]bool, len(groups))
 		for _, g := range groups {
 			if err := q.upsertGroup(ctx, g, now); err != nil {
@@ -131,17 +131,9 @@ func (q *Q) upsertGroup(ctx context.Context, g core.Group, now time.Time) error 
 
 // ListGroups returns every group, disabled ones included, by id.
 func (q *Q) ListGroups(ctx context.Context) ([]core.Group, error) {
-	var rows []groupRow
-	if err := q.x.SelectContext(ctx, &rows, "SELECT "+groupColumns+" FROM groups ORDER BY id"); err != nil {
+	out, err := selectRows(ctx, q, groupRow.group, "SELECT "+groupColumns+" FROM groups ORDER BY id")
+	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	out := make([]core.Group, 0, len(rows))
-	for _, r := range rows {
-		g, err := r.group()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
 	}
 	return out, nil
 }
@@ -177,7 +169,7 @@ func (q *Q) getGroup(ctx context.Context, id string, lock bool) (core.Group, err
 // anything (pausing a paused group is not an error, and emits nothing).
 func (q *Q) SetGroupPaused(ctx context.Context, id string, paused bool) (bool, error) {
 	res, err := q.x.ExecContext(ctx, q.rebind("UPDATE groups SET paused = ?, updated_at = ? WHERE id = ? AND paused <> ?"),
-		paused, q.clock(), id, paused)
+		paused, q.now(), id, paused)
 	if err != nil {
 		return false, fmt.Errorf("set group %s paused=%t: %w", id, paused, err)
 	}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSyncConfigDisablesRemovedGroupsAndKeepsRuntimeState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -81,6 +82,7 @@ func TestSyncConfigDisablesRemovedGroupsAndKeepsRuntimeState(t *testing.T) {
 }
 
 func TestSyncConfigRefusesTemplateOfUnknownGroupAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -96,6 +98,7 @@ func TestSyncConfigRefusesTemplateOfUnknownGroupAndChangesNothing(t *testing.T) 
 }
 
 func TestTemplatesRoundTripAndListByGroup(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -126,6 +129,7 @@ func TestTemplatesRoundTripAndListByGroup(t *testing.T) {
 }
 
 func TestSetGroupPausedReportsChange(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)

@@ -99,7 +99,7 @@ const maxBuckets = 10000
 // only two narrow columns per job cross the wire.
 func (q *Q) HistoryStats(ctx context.Context, groupID string, since time.Time, bucket time.Duration) ([]StatsBucket, error) {
 	since = since.UTC()
-	until := q.clock()
+	until := q.now()
 	if bucket <= 0 {
 		return nil, fmt.Errorf("history stats: bucket %s must be positive: %w", bucket, ErrInvalid)
 	}

@@ -50,6 +50,7 @@ func historyIDs(t *testing.T, s *store.Store, q store.HistoryQuery) []int64 {
 }
 
 func TestHistoryPagingVisitsEveryTerminalJobOnceWithFilters(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clock := newTestClock(s)
 		seed(t, s)
@@ -62,7 +63,7 @@ func TestHistoryPagingVisitsEveryTerminalJobOnceWithFilters(t *testing.T) {
 			// Every third job ends in the same instant as the one before, so
 			// paging must break ties on id.
 			if i%3 != 0 {
-				clock.advance(time.Second)
+				clock.Advance(time.Second)
 			}
 			all = append(all, finished(t, s, "alpha", statuses[i%3], labelSets[i%4]))
 		}
@@ -124,20 +125,21 @@ func TestHistoryPagingVisitsEveryTerminalJobOnceWithFilters(t *testing.T) {
 }
 
 func TestHistoryCursorIsStableWhenJobsFinishBetweenPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
 		seed(t, s)
 		var want []int64
 		for range 6 {
-			clock.advance(time.Second)
+			clock.Advance(time.Second)
 			want = append([]int64{finished(t, s, "alpha", core.StatusCompleted, nil).ID}, want...)
 		}
 		page, err := s.History(ctx, store.HistoryQuery{GroupID: "alpha", Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		clock.advance(time.Second)
+		clock.Advance(time.Second)
 		finished(t, s, "alpha", core.StatusFailed, nil) // newer than everything
 		rest, err := s.History(ctx, store.HistoryQuery{GroupID: "alpha", Limit: 3, Cursor: page.NextCursor})
 		if err != nil {
@@ -154,6 +156,7 @@ func TestHistoryCursorIsStableWhenJobsFinishBetweenPages(t *testing.T) {
 }
 
 func TestHistoryRefusesBadQueries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		for name, q := range map[string]store.HistoryQuery{
@@ -173,13 +176,14 @@ func TestHistoryRefusesBadQueries(t *testing.T) {
 }
 
 func TestHistoryStatsCountsPerBucket(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
 		seed(t, s)
-		t0 := clock.now()
+		t0 := clock.Now()
 		at := func(d time.Duration, group string, st core.JobStatus) {
-			clock.advance(t0.Add(d).Sub(clock.now()))
+			clock.Advance(t0.Add(d).Sub(clock.Now()))
 			finished(t, s, group, st, nil)
 		}
 		at(0, "alpha", core.StatusCompleted) // first instant of bucket 0
@@ -189,7 +193,7 @@ func TestHistoryStatsCountsPerBucket(t *testing.T) {
 		at(70*time.Minute, "beta", core.StatusFailed)     // other group
 		at(185*time.Minute, "alpha", core.StatusCompleted)
 		at(210*time.Minute, "alpha", core.StatusFailed)
-		clock.advance(5 * time.Minute)
+		clock.Advance(5 * time.Minute)
 
 		got, err := s.HistoryStats(ctx, "alpha", t0, time.Hour)
 		if err != nil {
@@ -221,7 +225,7 @@ func TestHistoryStatsCountsPerBucket(t *testing.T) {
 		}{
 			"zero bucket":      {t0, 0},
 			"too many buckets": {t0.Add(-365 * 24 * time.Hour), time.Second},
-			"since the future": {clock.now().Add(time.Hour), time.Hour},
+			"since the future": {clock.Now().Add(time.Hour), time.Hour},
 		} {
 			if _, err := s.HistoryStats(ctx, "alpha", c.since, c.bucket); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", name, err)
@@ -231,6 +235,7 @@ func TestHistoryStatsCountsPerBucket(t *testing.T) {
 }
 
 func TestDeleteHistoryBeforeDeletesOnlyOldTerminalJobsAndTheirLabels(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -239,10 +244,10 @@ func TestDeleteHistoryBeforeDeletesOnlyOldTerminalJobsAndTheirLabels(t *testing.
 		oldFailed := finished(t, s, "beta", core.StatusFailed, nil)
 		oldPending := insertN(t, s, "alpha", 1)[0]
 		oldRunning := walk(t, s, insertN(t, s, "alpha", 1)[0], core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
-		clock.advance(48 * time.Hour)
+		clock.Advance(48 * time.Hour)
 		recent := finished(t, s, "alpha", core.StatusCancelled, map[string]string{"el": "geth"})
 
-		n, err := s.DeleteHistoryBefore(ctx, clock.now().Add(-24*time.Hour))
+		n, err := s.DeleteHistoryBefore(ctx, clock.Now().Add(-24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,14 +55,14 @@ func (q *Q) UpsertInstallation(ctx context.Context, in Installation) error {
 	}
 	var suspended any
 	if in.SuspendedAt != nil {
-		suspended = rtTime(*in.SuspendedAt)
+		suspended = dbTime(*in.SuspendedAt)
 	}
 	_, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO installations (`+installationColumns+`)
 		VALUES (?, ?, ?, ?, ?, FALSE, ?)
 		ON CONFLICT (id) DO UPDATE SET account_login = excluded.account_login,
 			account_type = excluded.account_type, repository_selection = excluded.repository_selection,
 			suspended_at = excluded.suspended_at, deleted = FALSE, updated_at = excluded.updated_at`),
-		in.ID, in.AccountLogin, in.AccountType, in.RepositorySelection, suspended, q.rtNow())
+		in.ID, in.AccountLogin, in.AccountType, in.RepositorySelection, suspended, q.now())
 	if err != nil {
 		return fmt.Errorf("store installation %d (%s): %w", in.ID, in.AccountLogin, err)
 	}
@@ -74,16 +74,16 @@ func (q *Q) UpsertInstallation(ctx context.Context, in Installation) error {
 func (q *Q) SetInstallationSuspended(ctx context.Context, id int64, at *time.Time) error {
 	var v any
 	if at != nil {
-		v = rtTime(*at)
+		v = dbTime(*at)
 	}
-	return q.execInstallation(ctx, id, "suspend", `UPDATE installations SET suspended_at = ?, updated_at = ? WHERE id = ?`, v, q.rtNow(), id)
+	return q.execInstallation(ctx, id, "suspend", `UPDATE installations SET suspended_at = ?, updated_at = ? WHERE id = ?`, v, q.now(), id)
 }
 
 // DeleteInstallation flags an installation deleted and forgets its
 // repositories; lookups no longer find it.
 func (q *Q) DeleteInstallation(ctx context.Context, id int64) error {
-	return q.rtAtomic(ctx, func(q *Q) error {
-		if err := q.execInstallation(ctx, id, "delete", `UPDATE installations SET deleted = TRUE, updated_at = ? WHERE id = ?`, q.rtNow(), id); err != nil {
+	return q.atomic(ctx, func(q *Q) error {
+		if err := q.execInstallation(ctx, id, "delete", `UPDATE installations SET deleted = TRUE, updated_at = ? WHERE id = ?`, q.now(), id); err != nil {
 			return err
 		}
 		if _, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM installation_repos WHERE installation_id = ?`), id); err != nil {
@@ -98,7 +98,7 @@ func (q *Q) execInstallation(ctx context.Context, id int64, what, query string, 
 	if err != nil {
 		return fmt.Errorf("%s installation %d: %w", what, id, err)
 	}
-	n, err := rtAffected(res, what+" installation")
+	n, err := affected(res, what+" installation")
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (q *Q) execInstallation(ctx context.Context, id int64, what, query string, 
 // AddInstallationRepos adds repositories to an installation with selected
 // repositories; adding one already present is not an error.
 func (q *Q) AddInstallationRepos(ctx context.Context, installationID int64, repos []RepoRef) error {
-	return q.rtAtomic(ctx, func(q *Q) error {
+	return q.atomic(ctx, func(q *Q) error {
 		for _, r := range repos {
 			if r.Owner == "" || r.Repo == "" || strings.Contains(r.Repo, "/") {
 				return fmt.Errorf("add repository %q to installation %d: want owner and name: %w", r.String(), installationID, ErrInvalid)
@@ -129,7 +129,7 @@ func (q *Q) AddInstallationRepos(ctx context.Context, installationID int64, repo
 
 // RemoveInstallationRepos removes repositories from an installation.
 func (q *Q) RemoveInstallationRepos(ctx context.Context, installationID int64, repos []RepoRef) error {
-	return q.rtAtomic(ctx, func(q *Q) error {
+	return q.atomic(ctx, func(q *Q) error {
 		for _, r := range repos {
 			_, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM installation_repos
 				WHERE installation_id = ? AND owner = ? AND repo = ?`),

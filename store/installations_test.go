@@ -12,6 +12,7 @@ import (
 )
 
 func TestInstallationForRepo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type lookup struct {
 		owner, repo string
@@ -101,6 +102,7 @@ func TestInstallationForRepo(t *testing.T) {
 }
 
 func TestInstallationLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		mustInstall(t, s, store.Installation{ID: 1, AccountLogin: "acme", RepositorySelection: "selected"})

@@ -104,49 +104,11 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-// clock is the store's time, in UTC at the precision both databases keep
-// (PostgreSQL stores microseconds), so a value read back equals the value
-// written.
-func (q *Q) clock() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
-
-// inJobTx runs fn atomically: in the caller's transaction when q is bound to
-// one, otherwise in a new one. Multi-statement operations (placing a job,
-// claiming, rebalancing) use it so they are atomic on the pool too.
-func (q *Q) inJobTx(ctx context.Context, fn func(q *Q) error) error {
-	if q.inTx {
-		return fn(q)
-	}
-	db, ok := q.x.(*sqlx.DB)
-	if !ok {
-		return errors.New("store: cannot begin a transaction on this handle")
-	}
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(&Q{x: tx, driver: q.driver, now: q.now, inTx: true}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
 // selectJobs runs a query returning jobColumns and attaches labels.
 func (q *Q) selectJobs(ctx context.Context, query string, args ...any) ([]core.Job, error) {
-	var rows []jobRow
-	if err := q.x.SelectContext(ctx, &rows, q.rebind(query), args...); err != nil {
+	jobs, err := selectRows(ctx, q, jobRow.job, query, args...)
+	if err != nil {
 		return nil, err
-	}
-	jobs := make([]core.Job, 0, len(rows))
-	for _, r := range rows {
-		j, err := r.job()
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, j)
 	}
 	if err := q.attachLabels(ctx, jobs); err != nil {
 		return nil, err
@@ -179,11 +141,6 @@ func (q *Q) GetJob(ctx context.Context, id int64) (core.Job, error) {
 // FindJobByRunID returns the job whose dispatch created the workflow run.
 func (q *Q) FindJobByRunID(ctx context.Context, runID int64) (core.Job, error) {
 	return q.getJobWhere(ctx, fmt.Sprintf("find job of run %d", runID), "run_id = ?", runID)
-}
-
-// FindJobByAttempt returns the job of a dispatch attempt.
-func (q *Q) FindJobByAttempt(ctx context.Context, attemptID string) (core.Job, error) {
-	return q.getJobWhere(ctx, fmt.Sprintf("find job of attempt %q", attemptID), "attempt_id = ?", attemptID)
 }
 
 // ListJobsByStatus returns every job in one of the statuses, oldest first.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSetJobError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)

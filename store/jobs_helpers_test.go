@@ -4,36 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// testClock is a settable clock for the store, safe across goroutines.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock(s *store.Store) *testClock {
-	c := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	s.SetClock(c.now)
+// newTestClock gives s a settable clock (the one fakeClock of these tests).
+func newTestClock(s *store.Store) *fakeClock {
+	c := newFakeClock()
+	s.SetClock(c.Now)
 	return c
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 var (

@@ -29,6 +29,7 @@ func waitingForRun(t *testing.T, s *store.Store, to core.JobStatus) core.Job {
 }
 
 func TestAttachRun(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
@@ -106,6 +107,7 @@ func TestAttachRun(t *testing.T) {
 }
 
 func TestSetJobRunnerName(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
@@ -142,6 +144,7 @@ func TestSetJobRunnerName(t *testing.T) {
 }
 
 func TestSetJobLabelMismatch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)

@@ -45,7 +45,7 @@ func (q *Q) Transition(ctx context.Context, r TransitionRequest) (core.Job, erro
 	if err := core.CheckTransition(r.From, r.To); err != nil {
 		return core.Job{}, fmt.Errorf("%s: %w", what, err)
 	}
-	now := q.clock()
+	now := q.now()
 	set := []string{"status = ?"}
 	args := []any{r.To}
 	switch {
@@ -89,7 +89,8 @@ func (q *Q) Transition(ctx context.Context, r TransitionRequest) (core.Job, erro
 	where := "status = ?"
 	whereArgs := []any{r.From}
 	if r.To == core.StatusDispatching {
-		// A pause racing a dispatch pass wins (core.CheckJobTransition).
+		// A paused job is never dispatched, so a pause racing a dispatch
+		// pass wins.
 		where += " AND paused = ?"
 		whereArgs = append(whereArgs, false)
 	}
@@ -114,7 +115,7 @@ func (q *Q) ClaimNextPending(ctx context.Context, groupID string, n int, newAtte
 		return nil, nil
 	}
 	var claimed []core.Job
-	err := q.inJobTx(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		g, err := q.lockGroup(ctx, groupID)
 		if err != nil {
 			return err
@@ -122,7 +123,7 @@ func (q *Q) ClaimNextPending(ctx context.Context, groupID string, n int, newAtte
 		if !g.Enabled || g.Paused {
 			return nil
 		}
-		now := q.clock()
+		now := q.now()
 		var ids []int64
 		err = q.x.SelectContext(ctx, &ids, q.rebind(`
 			SELECT id FROM jobs
@@ -277,7 +278,7 @@ func (q *Q) DeletePendingJob(ctx context.Context, jobID int64) error {
 // means the job is gone (ErrNotFound) or not in the expected state
 // (ErrConflict).
 func (q *Q) updateJobWhere(ctx context.Context, id int64, set string, setArgs []any, where string, whereArgs []any) (core.Job, error) {
-	args := append(append(append([]any{}, setArgs...), q.clock(), id), whereArgs...)
+	args := append(append(append([]any{}, setArgs...), q.now(), id), whereArgs...)
 	res, err := q.x.ExecContext(ctx, q.rebind("UPDATE jobs SET "+set+", updated_at = ? WHERE id = ? AND "+where), args...)
 	if err != nil {
 		if violatesUnique(err) {

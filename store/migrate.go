@@ -4,9 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
-	"testing/fstest"
 
 	"github.com/pressly/goose/v3"
 )
@@ -38,20 +38,56 @@ func renderedMigrations(d Driver) (fs.FS, error) {
 	if !ok {
 		return nil, fmt.Errorf("no migrations for driver %q", d)
 	}
-	out := fstest.MapFS{}
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(migrationFiles, "migrations/"+e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
-		}
-		out[e.Name()] = &fstest.MapFile{Data: []byte(r.Replace(string(b)))}
-	}
-	return out, nil
+	return renderedFS{src: sub, r: r}, nil
 }
+
+// renderedFS serves src with every file's text passed through r. It exists
+// so the product does not link testing/fstest for an in-memory file system.
+type renderedFS struct {
+	src fs.FS
+	r   *strings.Replacer
+}
+
+func (f renderedFS) Open(name string) (fs.File, error) {
+	file, err := f.src.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	info, err := file.Stat()
+	if err != nil || info.IsDir() {
+		return file, err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(file)
+	if err != nil {
+		return nil, fmt.Errorf("read migration %s: %w", name, err)
+	}
+	text := f.r.Replace(string(b))
+	return &renderedFile{Reader: strings.NewReader(text), info: renderedInfo{FileInfo: info, size: int64(len(text))}}, nil
+}
+
+// ReadDir lets fs.Glob list the directory without opening every file.
+func (f renderedFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(f.src, name) }
+
+type renderedFile struct {
+	*strings.Reader
+	info renderedInfo
+}
+
+func (f *renderedFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *renderedFile) Close() error               { return nil }
+
+// renderedInfo reports the rendered size instead of the template's.
+type renderedInfo struct {
+	fs.FileInfo
+	size int64
+}
+
+func (i renderedInfo) Size() int64 { return i.size }
 
 func (s *Store) provider() (*goose.Provider, error) {
 	fsys, err := renderedMigrations(s.driver)

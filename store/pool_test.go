@@ -13,6 +13,7 @@ import (
 // (the ingest benchmark's senders), their connections stay open for the next
 // burst instead of PostgreSQL forking a fresh backend per delivery.
 func TestPostgresPoolKeepsABurstsConnections(t *testing.T) {
+	t.Parallel()
 	s := storetest.Postgres(t)
 	const burst = 16
 	var all, started sync.WaitGroup

@@ -57,18 +57,18 @@ func (q *Q) Prune(ctx context.Context, r Retention) (Pruned, error) {
 	}
 	if r.StaleGitHubJobs > 0 {
 		res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM github_jobs WHERE status_rank < 2 AND updated_at < ?`),
-			rtTime(now.Add(-r.StaleGitHubJobs)))
+			dbTime(now.Add(-r.StaleGitHubJobs)))
 		if err == nil {
 			var n int64
-			n, err = rtAffected(res, "delete stale github jobs")
+			n, err = affected(res, "delete stale github jobs")
 			out.GitHubJobs += n
 		}
 		errs = append(errs, wrapIf(err, "delete stale github jobs"))
 	}
 	if r.Audit > 0 {
-		res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM audit_log WHERE at < ?`), rtTime(now.Add(-r.Audit)))
+		res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM audit_log WHERE at < ?`), dbTime(now.Add(-r.Audit)))
 		if err == nil {
-			out.Audit, err = rtAffected(res, "delete audit entries")
+			out.Audit, err = affected(res, "delete audit entries")
 		}
 		errs = append(errs, wrapIf(err, "delete old audit entries"))
 	}

@@ -46,7 +46,7 @@ type JobPage struct {
 // position, run and timestamp fields of j are ignored.
 func (q *Q) InsertJob(ctx context.Context, j core.Job, at Placement) (core.Job, error) {
 	var out core.Job
-	err := q.inJobTx(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		if _, err := q.lockGroup(ctx, j.GroupID); err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (q *Q) InsertJob(ctx context.Context, j core.Job, at Placement) (core.Job, 
 		if err != nil {
 			return fmt.Errorf("encode inputs: %w", err)
 		}
-		now := q.clock()
+		now := q.now()
 		var id int64
 		err = q.x.GetContext(ctx, &id, q.rebind(`
 			INSERT INTO jobs (group_id, template_id, name, owner, repo, workflow_id, ref, inputs,
@@ -159,7 +159,7 @@ func (q *Q) neighbours(ctx context.Context, groupID string, anchorID, exclude in
 // (except for a rare respacing of its neighbours).
 func (q *Q) MoveJob(ctx context.Context, jobID int64, before *int64) (core.Job, error) {
 	var out core.Job
-	err := q.inJobTx(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		j, err := q.GetJob(ctx, jobID)
 		if err != nil {
 			return err
@@ -196,7 +196,7 @@ func (q *Q) MoveJob(ctx context.Context, jobID int64, before *int64) (core.Job, 
 // group's pending jobs; anything else (a stale list: a job was added,
 // dispatched or deleted meanwhile) is refused with ErrConflict.
 func (q *Q) Reorder(ctx context.Context, groupID string, ids []int64) error {
-	err := q.inJobTx(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		if _, err := q.lockGroup(ctx, groupID); err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (q *Q) Reorder(ctx context.Context, groupID string, ids []int64) error {
 		if len(ids) != len(current) {
 			return fmt.Errorf("list has %d jobs, the group has %d pending: %w", len(ids), len(current), ErrConflict)
 		}
-		now := q.clock()
+		now := q.now()
 		for i, id := range ids {
 			pos := float64(i+1) * positionGap
 			if current[id] == pos {

@@ -32,7 +32,7 @@ func (q *Q) QueueCounts(ctx context.Context) ([]QueueCount, error) {
 				THEN 1 ELSE 0 END) AS dispatchable
 		FROM jobs WHERE status IN (?, ?, ?, ?)
 		GROUP BY group_id, status ORDER BY group_id, status`),
-		true, core.StatusPending, false, q.clock(),
+		true, core.StatusPending, false, q.now(),
 		core.StatusPending, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
 	if err != nil {
 		return nil, fmt.Errorf("count queues: %w", err)
@@ -78,7 +78,7 @@ func (q *Q) DispatchableCounts(ctx context.Context, groupIDs []string, limit int
 		}
 		return out, nil
 	}
-	now := q.clock()
+	now := q.now()
 	var uniq []string
 	for _, g := range groupIDs {
 		if _, seen := out[g]; !seen {

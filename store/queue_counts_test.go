@@ -14,11 +14,12 @@ import (
 )
 
 func TestDispatchableCounts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
 		seed(t, s)
-		now := clock.now()
+		now := clock.Now()
 		future, past := now.Add(time.Minute), now.Add(-time.Minute)
 		a := insertN(t, s, "alpha", 7)
 		// a[0] is ready; a[1] paused; a[2] backs off into the future; a[3]
@@ -66,7 +67,7 @@ func TestDispatchableCounts(t *testing.T) {
 			})
 		}
 		t.Run("a backoff that has passed makes the job dispatchable", func(t *testing.T) {
-			clock.advance(2 * time.Minute)
+			clock.Advance(2 * time.Minute)
 			got, err := s.DispatchableCounts(ctx, []string{"alpha"}, 50)
 			if err != nil {
 				t.Fatal(err)

@@ -97,6 +97,7 @@ func moveBefore(order []int64, job, anchor int64) []int64 {
 }
 
 func TestMovesIntoTheSameGapRespaceAWindowNotTheQueue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -196,6 +197,7 @@ func runModel(t *testing.T, s *store.Store, order []int64, steps int, next func(
 }
 
 func TestQueueOrderMatchesASliceModelUnderRandomPlacements(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		order := seedQueue(t, s, "alpha", 200)
@@ -230,6 +232,7 @@ func TestQueueOrderMatchesASliceModelUnderRandomPlacements(t *testing.T) {
 }
 
 func TestCrowdingAtTheEdgesAndInTinyQueues(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		jobs int
@@ -270,6 +273,7 @@ func TestCrowdingAtTheEdgesAndInTinyQueues(t *testing.T) {
 }
 
 func TestTiesOnPositionAreOrderedByIDAndSurviveRespacing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		order := seedQueue(t, s, "alpha", 40)
@@ -292,6 +296,7 @@ func TestTiesOnPositionAreOrderedByIDAndSurviveRespacing(t *testing.T) {
 }
 
 func TestConcurrentMovesIntoOneGapLeaveNoTies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -337,6 +342,7 @@ func TestConcurrentMovesIntoOneGapLeaveNoTies(t *testing.T) {
 }
 
 func TestDenseStretchesWidenTheWindow(t *testing.T) {
+	t.Parallel()
 	w := store.RespaceWindow
 	for _, c := range []struct {
 		name string

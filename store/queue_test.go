@@ -12,6 +12,7 @@ import (
 )
 
 func TestInsertJobPlacesTopBottomAndBefore(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		j1 := insert(t, s, manualJob("alpha"), store.Placement{})
@@ -27,6 +28,7 @@ func TestInsertJobPlacesTopBottomAndBefore(t *testing.T) {
 }
 
 func TestInsertJobBeforeAJobThatIsNotPendingInTheGroupIsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -59,6 +61,7 @@ func TestInsertJobBeforeAJobThatIsNotPendingInTheGroupIsRefused(t *testing.T) {
 }
 
 func TestInsertJobStoresEveryField(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		in := manualJob("alpha")
@@ -77,6 +80,7 @@ func TestInsertJobStoresEveryField(t *testing.T) {
 }
 
 func TestMoveJobWritesOneRow(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -115,6 +119,7 @@ func TestMoveJobWritesOneRow(t *testing.T) {
 }
 
 func TestRepeatedMovesIntoTheSameGapRebalanceAndKeepOrder(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -138,6 +143,7 @@ func TestRepeatedMovesIntoTheSameGapRebalanceAndKeepOrder(t *testing.T) {
 }
 
 func TestMoveJobRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -160,6 +166,7 @@ func TestMoveJobRefusals(t *testing.T) {
 }
 
 func TestReorder(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		seed(t, s)
@@ -196,6 +203,7 @@ func TestReorder(t *testing.T) {
 }
 
 func TestListQueueShowsActiveThenPendingAndPagesEveryJobOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		ids := insertN(t, s, "alpha", 8)
@@ -218,6 +226,7 @@ func TestListQueueShowsActiveThenPendingAndPagesEveryJobOnce(t *testing.T) {
 }
 
 func TestQueueCountsPerGroupAndStatus(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -226,7 +235,7 @@ func TestQueueCountsPerGroupAndStatus(t *testing.T) {
 		if _, err := s.SetJobPaused(ctx, ids[0], true); err != nil {
 			t.Fatal(err)
 		}
-		later := clock.now().Add(60e9)
+		later := clock.Now().Add(60e9)
 		if _, err := s.SetDispatchAfter(ctx, ids[1], &later); err != nil {
 			t.Fatal(err)
 		}
@@ -247,6 +256,7 @@ func TestQueueCountsPerGroupAndStatus(t *testing.T) {
 }
 
 func TestListQueuePagesOfEverySizeCrossFromActiveToPendingJobs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
 		ids := insertN(t, s, "alpha", 7)

@@ -47,7 +47,7 @@ const runnerColumns = `id, name, scope, labels, status, busy, ephemeral, current
 	installation_id, updated_at, seen_at`
 
 func (r runnerRow) record() (RunnerRecord, error) {
-	labels, err := rtDecodeLabels(r.Labels)
+	labels, err := decodeLabels(r.Labels)
 	if err != nil {
 		return RunnerRecord{}, fmt.Errorf("runner %d: %w", r.ID, err)
 	}
@@ -102,18 +102,18 @@ func (q *Q) UpsertRunnerSeen(ctx context.Context, r RunnerRecord) (created bool,
 	if err := validRunnerStatus(r.Status); err != nil {
 		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
 	}
-	labels, err := rtEncodeLabels(r.Labels)
+	labels, err := encodeLabels(r.Labels)
 	if err != nil {
 		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
 	}
-	now := q.rtNow()
+	now := q.now()
 	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO runners (`+runnerColumns+`)
 		VALUES (?, ?, ?, ?, ?, FALSE, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Ephemeral, rtNullID(r.InstallationID), now, now)
+		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Ephemeral, nullID(r.InstallationID), now, now)
 	if err != nil {
 		return false, fmt.Errorf("record runner %d: %w", r.ID, err)
 	}
-	n, err := rtAffected(res, "record runner")
+	n, err := affected(res, "record runner")
 	if err != nil {
 		return false, err
 	}
@@ -123,7 +123,7 @@ func (q *Q) UpsertRunnerSeen(ctx context.Context, r RunnerRecord) (created bool,
 	_, err = q.x.ExecContext(ctx, q.rebind(`UPDATE runners SET
 		name = CASE WHEN ? = '' THEN name ELSE ? END,
 		installation_id = COALESCE(installation_id, ?), seen_at = ?
-		WHERE id = ?`), r.Name, r.Name, rtNullID(r.InstallationID), now, r.ID)
+		WHERE id = ?`), r.Name, r.Name, nullID(r.InstallationID), now, r.ID)
 	if err != nil {
 		return false, fmt.Errorf("refresh runner %d: %w", r.ID, err)
 	}
@@ -138,7 +138,7 @@ func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (ap
 	if githubJobID <= 0 {
 		return false, fmt.Errorf("mark runner %d busy: invalid job id %d: %w", runnerID, githubJobID, ErrInvalid)
 	}
-	now := q.rtNow()
+	now := q.now()
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
 		SET busy = TRUE, status = 'online', current_job_id = ?, updated_at = ?, seen_at = ?
 		WHERE id = ? AND NOT EXISTS (
@@ -147,7 +147,7 @@ func (q *Q) MarkRunnerBusy(ctx context.Context, runnerID, githubJobID int64) (ap
 	if err != nil {
 		return false, fmt.Errorf("mark runner %d busy with job %d: %w", runnerID, githubJobID, err)
 	}
-	n, err := rtAffected(res, "mark runner busy")
+	n, err := affected(res, "mark runner busy")
 	if err != nil || n == 1 {
 		return n == 1, err
 	}
@@ -168,7 +168,7 @@ func (q *Q) StartRunnerJob(ctx context.Context, runnerID, githubJobID int64) (r 
 	if githubJobID <= 0 {
 		return RunnerRecord{}, false, fmt.Errorf("mark runner %d busy: invalid job id %d: %w", runnerID, githubJobID, ErrInvalid)
 	}
-	now := q.rtNow()
+	now := q.now()
 	// The change test is in the WHERE clause, so on PostgreSQL a concurrent
 	// update of the row is waited for and the test re-evaluated against it:
 	// "changed" compares with the version this update really replaced.
@@ -189,20 +189,14 @@ func (q *Q) StartRunnerJob(ctx context.Context, runnerID, githubJobID int64) (r 
 	return r, false, err
 }
 
-// MarkRunnerIdleIfJob frees a runner only if the job it is busy with is this
-// one. Webhooks arrive out of order: a late completed event for an older job
-// must not free a runner that has since started a newer one. freed is false
-// when the runner is unknown or busy with another job.
-func (q *Q) MarkRunnerIdleIfJob(ctx context.Context, runnerID, githubJobID int64) (freed bool, err error) {
-	_, freed, err = q.FreeRunnerOfJob(ctx, runnerID, githubJobID)
-	return freed, err
-}
-
-// FreeRunnerOfJob is MarkRunnerIdleIfJob returning the runner as stored
-// after it was freed (the zero record when it was not), so a delivery need
-// not read it again to announce the change.
+// FreeRunnerOfJob frees a runner only if the job it is busy with is this
+// one, and returns the runner as stored after it was freed (the zero record
+// when it was not), so a delivery need not read it again to announce the
+// change. Webhooks arrive out of order: a late completed event for an older
+// job must not free a runner that has since started a newer one. freed is
+// false when the runner is unknown or busy with another job.
 func (q *Q) FreeRunnerOfJob(ctx context.Context, runnerID, githubJobID int64) (r RunnerRecord, freed bool, err error) {
-	now := q.rtNow()
+	now := q.now()
 	r, err = q.updateRunnerReturning(ctx, `busy = FALSE, current_job_id = NULL, updated_at = ?, seen_at = ?`,
 		`current_job_id = ?`, now, now, runnerID, githubJobID)
 	switch {
@@ -243,17 +237,9 @@ func (q *Q) ListRunners(ctx context.Context, f RunnerFilter) ([]RunnerRecord, er
 		query += ` WHERE scope = ?`
 		args = append(args, f.Scope)
 	}
-	var rows []runnerRow
-	if err := q.x.SelectContext(ctx, &rows, q.rebind(query+` ORDER BY scope, name, id`), args...); err != nil {
+	out, err := selectRows(ctx, q, runnerRow.record, query+` ORDER BY scope, name, id`, args...)
+	if err != nil {
 		return nil, fmt.Errorf("list runners: %w", err)
-	}
-	out := make([]RunnerRecord, 0, len(rows))
-	for _, r := range rows {
-		rec, err := r.record()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
 	}
 	return out, nil
 }
@@ -264,7 +250,7 @@ func (q *Q) RemoveRunner(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("remove runner %d: %w", id, err)
 	}
-	n, err := rtAffected(res, "remove runner")
+	n, err := affected(res, "remove runner")
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 // another job is not the one that finished. retired is false when nothing
 // changed.
 func (q *Q) RetireEphemeralRunner(ctx context.Context, runnerID, githubJobID int64) (retired bool, err error) {
-	now := q.rtNow()
+	now := q.now()
 	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE runners
 		SET busy = FALSE, status = 'offline', current_job_id = NULL, updated_at = ?, seen_at = ?
 		WHERE id = ? AND ephemeral = TRUE AND (current_job_id = ? OR current_job_id IS NULL)`),
@@ -24,6 +24,6 @@ func (q *Q) RetireEphemeralRunner(ctx context.Context, runnerID, githubJobID int
 	if err != nil {
 		return false, fmt.Errorf("retire ephemeral runner %d after job %d: %w", runnerID, githubJobID, err)
 	}
-	n, err := rtAffected(res, "retire ephemeral runner")
+	n, err := affected(res, "retire ephemeral runner")
 	return n == 1, err
 }

@@ -10,6 +10,7 @@ import (
 )
 
 func TestRetireEphemeralRunner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cases := []struct {
 		name        string

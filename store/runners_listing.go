@@ -64,7 +64,7 @@ func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChan
 		seen[r.ID] = true
 	}
 	var ch RunnerChanges
-	err := q.rtAtomic(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		var rows []runnerRow
 		if err := q.x.SelectContext(ctx, &rows, q.rebind(`SELECT `+runnerColumns+` FROM runners WHERE scope = ? ORDER BY id`), l.Scope); err != nil {
 			return fmt.Errorf("list runners of %s: %w", l.Scope, err)
@@ -73,7 +73,7 @@ func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChan
 		for _, r := range rows {
 			existing[r.ID] = r
 		}
-		now := q.rtNow()
+		now := q.now()
 		// Rows are written in id order so two writers lock them in the same
 		// order and cannot deadlock each other.
 		listed := slices.SortedFunc(slices.Values(l.Runners), func(a, b core.Runner) int { return cmp.Compare(a.ID, b.ID) })
@@ -107,7 +107,7 @@ func (q *Q) ReplaceScopeRunners(ctx context.Context, l ScopeListing) (RunnerChan
 			if err != nil {
 				return fmt.Errorf("remove vanished runner %d of %s: %w", old.ID, l.Scope, err)
 			}
-			if n, err := rtAffected(res, "remove vanished runner"); err != nil {
+			if n, err := affected(res, "remove vanished runner"); err != nil {
 				return err
 			} else if n == 1 {
 				ch.Removed = append(ch.Removed, old.ID)
@@ -148,7 +148,7 @@ func (q *Q) readChanged(ctx context.Context, ch *RunnerChanges) error {
 // insertListedRunner stores a runner new to this scope. It may exist under
 // another scope (re-registered elsewhere); the listing moves it here.
 func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListing, now time.Time) error {
-	labels, err := rtEncodeLabels(r.Labels)
+	labels, err := encodeLabels(r.Labels)
 	if err != nil {
 		return fmt.Errorf("runner %d: %w", r.ID, err)
 	}
@@ -170,8 +170,8 @@ func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListin
 			installation_id = COALESCE(excluded.installation_id, runners.installation_id),
 			updated_at = CASE WHEN runners.updated_at > ? THEN runners.updated_at ELSE excluded.updated_at END,
 			seen_at = excluded.seen_at`),
-		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Busy, r.Ephemeral, rtNullID(job),
-		rtNullID(l.InstallationID), now, now, guard, guard, guard, guard)
+		r.ID, r.Name, r.Scope, labels, string(r.Status), r.Busy, r.Ephemeral, nullID(job),
+		nullID(l.InstallationID), now, now, guard, guard, guard, guard)
 	if err != nil {
 		return fmt.Errorf("add runner %d to %s: %w", r.ID, r.Scope, err)
 	}
@@ -187,7 +187,7 @@ func (q *Q) insertListedRunner(ctx context.Context, r core.Runner, l ScopeListin
 // decision is made in the UPDATE itself so a webhook committing concurrently
 // is not overwritten.
 func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner, l ScopeListing, now time.Time) (bool, error) {
-	labels, err := rtEncodeLabels(r.Labels)
+	labels, err := encodeLabels(r.Labels)
 	if err != nil {
 		return false, fmt.Errorf("runner %d: %w", r.ID, err)
 	}
@@ -209,10 +209,10 @@ func (q *Q) updateListedRunner(ctx context.Context, old runnerRow, r core.Runner
 			WHEN ? THEN COALESCE(?, current_job_id) ELSE NULL END,
 		updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END
 		WHERE id = ? RETURNING status, busy, current_job_id`),
-		r.Name, labels, r.Ephemeral, rtNullID(l.InstallationID), now,
+		r.Name, labels, r.Ephemeral, nullID(l.InstallationID), now,
 		guard, string(r.Status),
 		guard, r.Busy,
-		guard, r.Busy, rtNullID(listedJob),
+		guard, r.Busy, nullID(listedJob),
 		guard, now,
 		r.ID)
 	if err != nil {
@@ -229,5 +229,5 @@ func (l ScopeListing) guard() time.Time {
 	if l.ListedAt.IsZero() {
 		return time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	}
-	return rtTime(l.ListedAt)
+	return dbTime(l.ListedAt)
 }

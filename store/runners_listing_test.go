@@ -14,6 +14,7 @@ import (
 // A listing requested before a webhook changed a runner must not undo that
 // change: status is guarded by ListedAt exactly like busy.
 func TestReplaceScopeRunnersGuardsStatus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const scope = "org:a"
 	stale := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -94,6 +95,7 @@ func TestReplaceScopeRunnersGuardsStatus(t *testing.T) {
 // one without reading them again: changed ones as stored, removed ones as
 // last known.
 func TestReplaceScopeRunnersReportsRunners(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		const scope = "org:a"
 		mustReplace(t, s, store.ScopeListing{Scope: scope, Runners: []core.Runner{runner(1, "x"), runner(2, "y")}})

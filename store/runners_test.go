@@ -40,6 +40,7 @@ func mustReplace(t *testing.T, s *store.Store, l store.ScopeListing) store.Runne
 }
 
 func TestReplaceScopeRunners(t *testing.T) {
+	t.Parallel()
 	const orgA, orgB = "org:alpha", "org:beta"
 	cases := []struct {
 		name string
@@ -112,7 +113,7 @@ func TestReplaceScopeRunners(t *testing.T) {
 			listing: store.ScopeListing{Scope: orgA, Runners: []core.Runner{{ID: 1, Name: runner(1).Name, Status: core.RunnerOnline, Busy: true}}},
 			check: func(t *testing.T, s *store.Store) {
 				assertRunnerState(t, s, 1, true, 500)
-				if freed, err := s.MarkRunnerIdleIfJob(context.Background(), 1, 500); err != nil || !freed {
+				if _, freed, err := s.FreeRunnerOfJob(context.Background(), 1, 500); err != nil || !freed {
 					t.Fatalf("completed of the kept job did not free the runner: freed=%v err=%v", freed, err)
 				}
 			},
@@ -223,6 +224,7 @@ func assertRunnerState(t *testing.T, s *store.Store, id int64, busy bool, job in
 }
 
 func TestReplaceScopeRunnersRefusesBadListings(t *testing.T) {
+	t.Parallel()
 	cases := map[string]store.ScopeListing{
 		"scope without kind":         {Scope: "alpha"},
 		"unknown scope kind":         {Scope: "enterprise:x"},
@@ -248,6 +250,7 @@ func TestReplaceScopeRunnersRefusesBadListings(t *testing.T) {
 }
 
 func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	type step struct {
 		op     string // busy | idle | completed (GitHub job completed)
@@ -282,7 +285,7 @@ func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
 					case "busy":
 						ok, err = s.MarkRunnerBusy(ctx, 1, st.job)
 					case "idle":
-						ok, err = s.MarkRunnerIdleIfJob(ctx, 1, st.job)
+						_, ok, err = s.FreeRunnerOfJob(ctx, 1, st.job)
 					case "completed":
 						ok, err = s.ApplyGitHubJob(ctx, ghJob(st.job, store.GitHubJobCompleted))
 					}
@@ -297,6 +300,7 @@ func TestRunnerBusyAndIdleFollowJobs(t *testing.T) {
 }
 
 func TestUpsertRunnerSeen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		rec := store.RunnerRecord{Runner: core.Runner{ID: 42, Name: "eph-1", Scope: "org:a", Ephemeral: true}, InstallationID: 3}
@@ -328,13 +332,14 @@ func TestUpsertRunnerSeen(t *testing.T) {
 		if _, err := s.MarkRunnerBusy(ctx, 999, 1); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("busy on unknown runner: err=%v, want ErrNotFound", err)
 		}
-		if freed, err := s.MarkRunnerIdleIfJob(ctx, 999, 1); err != nil || freed {
+		if _, freed, err := s.FreeRunnerOfJob(ctx, 999, 1); err != nil || freed {
 			t.Fatalf("idle on unknown runner: freed=%v err=%v, want a no-op", freed, err)
 		}
 	})
 }
 
 func TestListAndRemoveRunners(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		mustReplace(t, s, store.ScopeListing{Scope: "org:a", Runners: []core.Runner{runner(1), runner(2)}})
@@ -362,6 +367,7 @@ func TestListAndRemoveRunners(t *testing.T) {
 }
 
 func TestReplaceScopeRunnersJoinsCallerTransaction(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		boom := errors.New("boom")

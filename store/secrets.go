@@ -13,7 +13,7 @@ func (q *Q) PutSecret(ctx context.Context, key string, ciphertext []byte) error 
 	}
 	_, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO secrets (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
-		key, ciphertext, q.rtNow())
+		key, ciphertext, q.now())
 	if err != nil {
 		return fmt.Errorf("put secret %q: %w", key, err)
 	}
@@ -27,12 +27,4 @@ func (q *Q) GetSecret(ctx context.Context, key string) ([]byte, error) {
 		return nil, notFound(err, fmt.Sprintf("secret %q", key))
 	}
 	return v, nil
-}
-
-// DeleteSecret removes a secret; a missing one is not an error.
-func (q *Q) DeleteSecret(ctx context.Context, key string) error {
-	if _, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM secrets WHERE key = ?`), key); err != nil {
-		return fmt.Errorf("delete secret %q: %w", key, err)
-	}
-	return nil
 }

@@ -66,8 +66,8 @@ func (q *Q) CreateSession(ctx context.Context, s Session) (Session, error) {
 	if s.Hash == (SecretHash{}) || s.Username == "" {
 		return Session{}, fmt.Errorf("create session: hash and username are required: %w", ErrInvalid)
 	}
-	now := q.rtNow()
-	s.ExpiresAt = rtTime(s.ExpiresAt)
+	now := q.now()
+	s.ExpiresAt = dbTime(s.ExpiresAt)
 	if !s.ExpiresAt.After(now) {
 		return Session{}, fmt.Errorf("create session for %q: expiry %s is not in the future: %w", s.Username, s.ExpiresAt.Format(time.RFC3339), ErrInvalid)
 	}
@@ -84,7 +84,7 @@ func (q *Q) CreateSession(ctx context.Context, s Session) (Session, error) {
 	if err != nil {
 		return Session{}, fmt.Errorf("create session for %q: %w", s.Username, err)
 	}
-	n, err := rtAffected(res, "create session")
+	n, err := affected(res, "create session")
 	if err != nil {
 		return Session{}, err
 	}
@@ -101,7 +101,7 @@ func (q *Q) GetSession(ctx context.Context, h SecretHash) (Session, error) {
 	err := q.x.GetContext(ctx, &row, q.rebind(`SELECT s.id_hash, s.username, u.role, s.created_at,
 			s.expires_at, s.last_seen_at, s.user_agent
 		FROM sessions s JOIN users u ON u.username = s.username
-		WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = FALSE`), h.hex(), q.rtNow())
+		WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = FALSE`), h.hex(), q.now())
 	if err != nil {
 		return Session{}, notFound(err, "session")
 	}
@@ -110,11 +110,11 @@ func (q *Q) GetSession(ctx context.Context, h SecretHash) (Session, error) {
 
 // TouchSession records that a session was just used.
 func (q *Q) TouchSession(ctx context.Context, h SecretHash) error {
-	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`), q.rtNow(), h.hex())
+	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`), q.now(), h.hex())
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
-	n, err := rtAffected(res, "touch session")
+	n, err := affected(res, "touch session")
 	if err == nil && n == 0 {
 		err = fmt.Errorf("touch session: %w", ErrNotFound)
 	}
@@ -128,7 +128,7 @@ func (q *Q) DeleteSession(ctx context.Context, h SecretHash) error {
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
-	n, err := rtAffected(res, "delete session")
+	n, err := affected(res, "delete session")
 	if err == nil && n == 0 {
 		err = fmt.Errorf("delete session: %w", ErrNotFound)
 	}
@@ -141,14 +141,14 @@ func (q *Q) DeleteUserSessions(ctx context.Context, username string) (int64, err
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of %q: %w", username, err)
 	}
-	return rtAffected(res, "delete user sessions")
+	return affected(res, "delete user sessions")
 }
 
 // DeleteExpiredSessions removes sessions past their expiry.
 func (q *Q) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM sessions WHERE expires_at <= ?`), q.rtNow())
+	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM sessions WHERE expires_at <= ?`), q.now())
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
-	return rtAffected(res, "delete expired sessions")
+	return affected(res, "delete expired sessions")
 }

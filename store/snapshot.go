@@ -72,7 +72,7 @@ func (q *Q) OnlineRunners(ctx context.Context) ([]core.Runner, error) {
 	for i, r := range rows {
 		labels, ok := decoded[r.Labels]
 		if !ok {
-			if labels, err = rtDecodeLabels(r.Labels); err != nil {
+			if labels, err = decodeLabels(r.Labels); err != nil {
 				return nil, fmt.Errorf("runner %d: %w", r.ID, err)
 			}
 			decoded[r.Labels] = labels

@@ -13,6 +13,7 @@ import (
 
 // The dispatcher's lean reads must agree with the full ones they replace.
 func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
@@ -23,7 +24,7 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 		}
 		step := func(id int64, req store.TransitionRequest) {
 			t.Helper()
-			clock.advance(time.Minute)
+			clock.Advance(time.Minute)
 			req.JobID = id
 			if _, err := s.Transition(ctx, req); err != nil {
 				t.Fatalf("job %d %s -> %s: %v", id, req.From, req.To, err)
@@ -109,6 +110,7 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 }
 
 func TestRunnerCountsOfAnEmptyFleet(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		on, busy, err := s.RunnerCounts(context.Background())
 		if err != nil || on != 0 || busy != 0 {

@@ -65,8 +65,9 @@ type Store struct {
 type Q struct {
 	x      queryer
 	driver Driver
-	now    func() time.Time
-	inTx   bool
+	// clock is the store's one time source; read it through now().
+	clock func() time.Time
+	inTx  bool
 }
 
 // Open connects, checks the connection and, if asked, migrates.
@@ -117,7 +118,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("connect %s: %w", opts.Driver, err)
 	}
 	s := &Store{db: db, driver: opts.Driver}
-	s.Q = &Q{x: db, driver: opts.Driver, now: func() time.Time { return time.Now().UTC() }}
+	s.Q = &Q{x: db, driver: opts.Driver, clock: func() time.Time { return time.Now().UTC() }}
 	if opts.Migrate {
 		if _, err := s.Migrate(ctx); err != nil {
 			_ = db.Close()
@@ -205,7 +206,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // SetClock replaces the store's clock; tests use it to make timestamps exact.
-func (s *Store) SetClock(now func() time.Time) { s.Q.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.Q.clock = now }
 
 // rebind turns a "?" query into the driver's placeholders.
 func (q *Q) rebind(query string) string { return sqlx.Rebind(sqlx.BindType(q.driverName()), query) }
@@ -228,20 +229,7 @@ type queryer interface {
 // InTx runs fn in one transaction, committing if it returns nil and rolling
 // back otherwise. fn must use only the Q it is given: on SQLite the pool has
 // a single connection, so touching the Store inside fn would wait forever.
-func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(&Q{x: tx, driver: s.driver, now: s.Q.now, inTx: true}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
+func (s *Store) InTx(ctx context.Context, fn func(q *Q) error) error { return s.Q.atomic(ctx, fn) }
 
 // notFound maps sql.ErrNoRows to ErrNotFound, wrapping with what was looked up.
 func notFound(err error, what string) error {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMigrateIsIdempotentAndVersioned(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		v1, err := s.Migrate(ctx)
@@ -26,13 +27,14 @@ func TestMigrateIsIdempotentAndVersioned(t *testing.T) {
 }
 
 func TestOpenRefusesBadOptions(t *testing.T) {
-	for name, o := range map[string]store.Options{
+	t.Parallel()
+	for name, opts := range map[string]store.Options{
 		"unknown driver":   {Driver: "mysql"},
 		"in-memory sqlite": {Driver: store.DriverSQLite, SQLitePath: ":memory:"},
 		"empty postgres":   {Driver: store.DriverPostgres},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if s, err := store.Open(context.Background(), o); err == nil {
+			if s, err := store.Open(context.Background(), opts); err == nil {
 				_ = s.Close()
 				t.Fatal("open succeeded, want an error")
 			}

@@ -94,17 +94,9 @@ func (q *Q) ListTemplates(ctx context.Context, groupID string) ([]core.Template,
 		args = append(args, groupID)
 	}
 	query += " ORDER BY group_id, id"
-	var rows []templateRow
-	if err := q.x.SelectContext(ctx, &rows, q.rebind(query), args...); err != nil {
+	out, err := selectRows(ctx, q, templateRow.template, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("list templates of %q: %w", groupID, err)
-	}
-	out := make([]core.Template, 0, len(rows))
-	for _, r := range rows {
-		t, err := r.template()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
 	}
 	return out, nil
 }

@@ -54,7 +54,7 @@ func (q *Q) CreateToken(ctx context.Context, nt NewToken) (APIToken, error) {
 	// ON CONFLICT without a target covers both unique keys (live name, hash).
 	err := q.x.GetContext(ctx, &id, q.rebind(`INSERT INTO api_tokens
 		(name, role, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING RETURNING id`), nt.Name, nt.Role, nt.Hash.hex(), nt.CreatedBy, q.rtNow())
+		ON CONFLICT DO NOTHING RETURNING id`), nt.Name, nt.Role, nt.Hash.hex(), nt.CreatedBy, q.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, fmt.Errorf("create token %q: a live token has this name: %w", nt.Name, ErrDuplicate)
 	}
@@ -94,11 +94,11 @@ func (q *Q) GetTokenByHash(ctx context.Context, h SecretHash) (APIToken, error) 
 // RevokeToken revokes a live token; an unknown or already revoked one is
 // ErrNotFound.
 func (q *Q) RevokeToken(ctx context.Context, id int64) (APIToken, error) {
-	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), q.rtNow(), id)
+	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`), q.now(), id)
 	if err != nil {
 		return APIToken{}, fmt.Errorf("revoke token %d: %w", id, err)
 	}
-	n, err := rtAffected(res, "revoke token")
+	n, err := affected(res, "revoke token")
 	if err != nil {
 		return APIToken{}, err
 	}
@@ -110,11 +110,11 @@ func (q *Q) RevokeToken(ctx context.Context, id int64) (APIToken, error) {
 
 // TouchToken records a use of a token.
 func (q *Q) TouchToken(ctx context.Context, id int64) error {
-	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), q.rtNow(), id)
+	res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), q.now(), id)
 	if err != nil {
 		return fmt.Errorf("touch token %d: %w", id, err)
 	}
-	n, err := rtAffected(res, "touch token")
+	n, err := affected(res, "touch token")
 	if err == nil && n == 0 {
 		err = fmt.Errorf("touch token %d: %w", id, ErrNotFound)
 	}

@@ -71,12 +71,12 @@ func (q *Q) SyncBasicUsers(ctx context.Context, users []BasicUser) (UserSync, er
 		want[u.Username] = u.Role
 	}
 	var res UserSync
-	err := q.rtAtomic(ctx, func(q *Q) error {
+	err := q.atomic(ctx, func(q *Q) error {
 		var existing []User
 		if err := q.x.SelectContext(ctx, &existing, `SELECT `+userColumns+` FROM users`); err != nil {
 			return fmt.Errorf("sync basic users: list: %w", err)
 		}
-		now := q.rtNow()
+		now := q.now()
 		for _, old := range existing {
 			_, keep := want[old.Username]
 			switch {
@@ -123,7 +123,7 @@ func (q *Q) UpsertGitHubUser(ctx context.Context, username, role string) error {
 	if err := validRole(role); err != nil {
 		return fmt.Errorf("store github user %q: %w", username, err)
 	}
-	now := q.rtNow()
+	now := q.now()
 	res, err := q.x.ExecContext(ctx, q.rebind(`INSERT INTO users (`+userColumns+`)
 		VALUES (?, 'github', ?, FALSE, ?, ?)
 		ON CONFLICT (username) DO UPDATE SET role = excluded.role, disabled = FALSE,
@@ -132,7 +132,7 @@ func (q *Q) UpsertGitHubUser(ctx context.Context, username, role string) error {
 	if err != nil {
 		return fmt.Errorf("store github user %q: %w", username, err)
 	}
-	n, err := rtAffected(res, "store github user")
+	n, err := affected(res, "store github user")
 	if err != nil {
 		return err
 	}
@@ -145,12 +145,12 @@ func (q *Q) UpsertGitHubUser(ctx context.Context, username, role string) error {
 // DisableUser disables a user and deletes its sessions (e.g. a GitHub user
 // whose org membership no longer maps to a role).
 func (q *Q) DisableUser(ctx context.Context, username string) error {
-	return q.rtAtomic(ctx, func(q *Q) error {
-		res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE users SET disabled = TRUE, updated_at = ? WHERE username = ?`), q.rtNow(), username)
+	return q.atomic(ctx, func(q *Q) error {
+		res, err := q.x.ExecContext(ctx, q.rebind(`UPDATE users SET disabled = TRUE, updated_at = ? WHERE username = ?`), q.now(), username)
 		if err != nil {
 			return fmt.Errorf("disable user %q: %w", username, err)
 		}
-		n, err := rtAffected(res, "disable user")
+		n, err := affected(res, "disable user")
 		if err != nil {
 			return err
 		}
@@ -170,16 +170,4 @@ func (q *Q) GetUser(ctx context.Context, username string) (User, error) {
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
-}
-
-// ListUsers returns every user by name.
-func (q *Q) ListUsers(ctx context.Context) ([]User, error) {
-	var out []User
-	if err := q.x.SelectContext(ctx, &out, `SELECT `+userColumns+` FROM users ORDER BY username`); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	for i := range out {
-		out[i].CreatedAt, out[i].UpdatedAt = out[i].CreatedAt.UTC(), out[i].UpdatedAt.UTC()
-	}
-	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSyncBasicUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()
@@ -70,14 +71,22 @@ func TestSyncBasicUsers(t *testing.T) {
 					t.Fatalf("%s: %v, want ErrInvalid", name, err)
 				}
 			}
-			if u, err := s.ListUsers(ctx); err != nil || len(u) != 2 {
-				t.Fatalf("users after refused syncs = %+v err=%v, want the 2 from before", u, err)
+			for _, name := range []string{"a", "ok", "bad"} {
+				if u, err := s.GetUser(ctx, name); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("user %q after refused syncs = %+v err=%v, want ErrNotFound", name, u, err)
+				}
+			}
+			for _, name := range []string{"admin", "viewer"} {
+				if u, err := s.GetUser(ctx, name); err != nil || u.Disabled {
+					t.Fatalf("user %q after refused syncs = %+v err=%v, want it kept and enabled", name, u, err)
+				}
 			}
 		})
 	})
 }
 
 func TestGitHubUsers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clk := newFakeClock()

@@ -16,6 +16,7 @@ import (
 // that the folded forms say exactly what the separate reads said.
 
 func TestApplyGitHubJobOfRunFindsOurJob(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		seed(t, s)
@@ -88,6 +89,7 @@ func TestApplyGitHubJobOfRunFindsOurJob(t *testing.T) {
 }
 
 func TestStartRunnerJobReportsChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -66,7 +66,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	// On SQLite this takes the database's lock file at once: a second
 	// process on the same file stops here, before it migrates or serves.
 	a.lead, err = leader.New(leader.Options{
-		Driver: store.Driver(cfg.Database.Driver), DSN: cfg.Database.Postgres.ConnString(),
+		Driver: cfg.Database.Driver, DSN: cfg.Database.Postgres.ConnString(),
 		SQLitePath: cfg.Database.SQLite.Path, Logger: log,
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/tools/demo"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 // TestWholeProductAgainstTheSimulator runs the app exactly as `server` wires
@@ -31,7 +32,7 @@ func TestWholeProductAgainstTheSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer world.Close()
-	simSrv := world.Sim.Start()
+	simSrv := ghsimtest.Serve(world.Sim)
 	defer simSrv.Close()
 
 	addr, err := resolveAddr("127.0.0.1:0")

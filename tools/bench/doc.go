@@ -11,6 +11,6 @@
 //	go run ./tools/bench -scenario all          # the published figures
 //
 // It is a measuring tool, not part of the product: nothing may import it,
-// and it imports only ghsim and the standard library (plus zerolog), never
-// the product's packages, so it cannot measure a shortcut the binary lacks.
+// and it imports only ghsim, configgen and the standard library (plus
+// zerolog), never the product's packages, so it cannot measure a shortcut the binary lacks.
 package main

@@ -78,22 +78,22 @@ type world struct {
 	dispatches []arrival
 }
 
-func newWorld(o worldOptions) (*world, error) {
+func newWorld(opts worldOptions) (*world, error) {
 	// Installation tokens live an hour of wall time, as on GitHub: the
 	// client refreshes a token a minute before it expires, so a simulated
 	// hour at Speed 60 would make it fetch a token for every request.
 	sim, err := ghsim.New(ghsim.Options{
-		Seed: o.Seed, Speed: o.Speed, WebhookSecret: hookSecret, PickupDelay: o.PickupDelay,
-		TokenTTL: time.Duration(float64(time.Hour) * max(o.Speed, 1)), Logger: zerolog.Nop(),
+		Seed: opts.Seed, Speed: opts.Speed, WebhookSecret: hookSecret, PickupDelay: opts.PickupDelay,
+		TokenTTL: time.Duration(float64(time.Hour) * max(opts.Speed, 1)), Logger: zerolog.Nop(),
 		// GitHub's 5,000 requests an hour per credential, per simulated hour:
 		// at Speed 15 a wall hour holds 15 of them.
-		RateLimit: int(5000 * max(o.Speed, 1)),
+		RateLimit: int(5000 * max(opts.Speed, 1)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	w := &world{sim: sim}
-	if err := w.populate(o); err != nil {
+	if err := w.populate(opts); err != nil {
 		sim.Close()
 		return nil, err
 	}
@@ -119,16 +119,16 @@ func newWorld(o worldOptions) (*world, error) {
 	return w, nil
 }
 
-func (w *world) populate(o worldOptions) error {
+func (w *world) populate(opts worldOptions) error {
 	s := w.sim
 	wfs := map[string][]*ghsim.Workflow{org: nil}
 	orgs := []string{org}
-	for _, g := range o.Groups {
+	for _, g := range opts.Groups {
 		if _, ok := wfs[g.Owner()]; !ok {
 			orgs = append(orgs, g.Owner())
 		}
 		wfs[g.Owner()] = append(wfs[g.Owner()], &ghsim.Workflow{
-			File: g.workflow(), RunsOn: g.Labels, Duration: o.Duration,
+			File: g.workflow(), RunsOn: g.Labels, Duration: opts.Duration,
 			Inputs:       []ghsim.WorkflowInput{{Name: "dispatchoor_job_id"}},
 			RunNameInput: "dispatchoor_job_id",
 		})
@@ -149,7 +149,7 @@ func (w *world) populate(o worldOptions) error {
 		}
 		return nil
 	}
-	for _, g := range o.Groups {
+	for _, g := range opts.Groups {
 		labels := append(append([]string{}, g.Labels...), g.Extra...)
 		for i := range g.Runners {
 			if err := add(g.Owner(), fmt.Sprintf("%s-%03d", g.ID, i), labels); err != nil {
@@ -157,7 +157,7 @@ func (w *world) populate(o worldOptions) error {
 			}
 		}
 	}
-	for i := range o.Idle {
+	for i := range opts.Idle {
 		if err := add(org, fmt.Sprintf("spare-%05d", i), []string{"self-hosted", "spare"}); err != nil {
 			return err
 		}

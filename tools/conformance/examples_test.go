@@ -8,6 +8,7 @@ import (
 )
 
 func TestExamplesCarryEventAndAction(t *testing.T) {
+	t.Parallel()
 	for _, event := range []string{"workflow_job", "workflow_run", "issue_comment", "installation", "installation_repositories", "ping"} {
 		t.Run(event, func(t *testing.T) {
 			exs := Examples(t, event)
@@ -34,6 +35,7 @@ func TestExamplesCarryEventAndAction(t *testing.T) {
 }
 
 func TestExamplesWorkflowJobCoversTheLifecycle(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, ex := range Examples(t, "workflow_job") {
 		seen[ex.Action] = true
@@ -55,6 +57,7 @@ type fatalRecorder struct {
 func (r *fatalRecorder) Fatalf(format string, args ...any) { r.msg = fmt.Sprintf(format, args...) }
 
 func TestExamplesUnknownEventFailsTheTest(t *testing.T) {
+	t.Parallel()
 	r := &fatalRecorder{TB: t}
 	if got := Examples(r, "workflow_jobz"); got != nil {
 		t.Fatalf("want no examples, got %d", len(got))

@@ -7,6 +7,7 @@ import (
 )
 
 func TestRESTPathReducesWhatClientsSaw(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, in, want string }{
 		{"plain path is kept", "/orgs/o/actions/runners", "/orgs/o/actions/runners"},
 		{"GHES base is stripped", "/api/v3/orgs/o/actions/runners", "/orgs/o/actions/runners"},

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRESTRunnersList(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	for _, spec := range []Spec{APIGitHubCom, GHES319} {
 		docs := docExamples(t, spec)
@@ -45,6 +46,7 @@ func TestRESTRunnersList(t *testing.T) {
 }
 
 func TestRESTRouting(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	cases := []struct {
 		name   string
@@ -91,6 +93,7 @@ func TestRESTRouting(t *testing.T) {
 }
 
 func TestRESTUnknownSpecIsRefused(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	wantRefused(t, v.REST("ghes-2.0", "GET", "/orgs/o/actions/runners", 200, []byte(`{}`)), "ships no generated/ghes-2.0.json")
 	wantRefused(t, v.REST("../../etc/passwd", "GET", "/x", 200, nil), "unknown spec")
@@ -100,6 +103,7 @@ func TestRESTUnknownSpecIsRefused(t *testing.T) {
 // an anyOf without a type (installation.account), and beside an enum that does
 // not list null all mean null is a legal value.
 func TestRESTNullable(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	for _, spec := range []Spec{APIGitHubCom, GHES319} {
 		installation := docExamples(t, spec)["installation"]
@@ -151,6 +155,7 @@ func TestRESTNullable(t *testing.T) {
 // ghsim answers workflow dispatch with 200 and run details when the request
 // asks for return_run_details, and 204 otherwise; GHES 3.19 knows only 204.
 func TestRESTWorkflowDispatch(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	const path = "/repos/o/r/actions/workflows/build.yml/dispatches"
 	details := docExamples(t, APIGitHubCom)["workflow-dispatch-response"]

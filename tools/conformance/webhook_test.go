@@ -25,6 +25,7 @@ var staleExamples = map[string]map[int]string{
 }
 
 func TestWebhookExamplesValidate(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	for event, stale := range staleExamples {
 		for i, ex := range Examples(t, event) {
@@ -43,6 +44,7 @@ func TestWebhookExamplesValidate(t *testing.T) {
 }
 
 func TestWebhookRefusals(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	queued := findExample(t, v, "workflow_job", "queued")
 	cases := []struct {
@@ -83,6 +85,7 @@ func TestWebhookRefusals(t *testing.T) {
 // Answers must reach the caller that asked: interleave valid and invalid
 // payloads from many goroutines and check each verdict.
 func TestValidatorConcurrentCallersGetTheirOwnAnswers(t *testing.T) {
+	t.Parallel()
 	v := New(t)
 	good := findExample(t, v, "workflow_job", "queued")
 	bad := edit(t, good, func(m map[string]any) { m["workflow_job"].(map[string]any)["runner_id"] = "5" })
@@ -117,6 +120,7 @@ func TestValidatorConcurrentCallersGetTheirOwnAnswers(t *testing.T) {
 }
 
 func TestValidatorAfterCleanupFailsClearly(t *testing.T) {
+	t.Parallel()
 	var v *Validator
 	t.Run("owner", func(t *testing.T) { v = New(t) })
 	err := v.Webhook("ping", []byte(`{}`))

@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/tools/ghsim/ghsimtest"
 )
 
 func TestDemoConfigValidatesAndMatchesTheWorld(t *testing.T) {
@@ -15,7 +16,7 @@ func TestDemoConfigValidatesAndMatchesTheWorld(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	srv := w.Sim.Start()
+	srv := ghsimtest.Serve(w.Sim)
 	defer srv.Close()
 	creds := NewCredentials()
 	cfg, err := w.Config(context.Background(), ConfigOptions{

@@ -40,22 +40,22 @@ type FeedOptions struct {
 
 // Feed keeps every group's queue topped up until ctx ends: the newcomer sees
 // jobs wait, dispatch, run and finish without doing anything.
-func (w *World) Feed(ctx context.Context, o FeedOptions) {
-	if o.Every <= 0 {
-		o.Every = 2 * time.Second
+func (w *World) Feed(ctx context.Context, opts FeedOptions) {
+	if opts.Every <= 0 {
+		opts.Every = 2 * time.Second
 	}
-	if o.MinPending <= 0 {
-		o.MinPending = 4
+	if opts.MinPending <= 0 {
+		opts.MinPending = 4
 	}
-	log := o.Logger.With().Str("component", "demo-feeder").Logger()
-	tick := time.NewTicker(o.Every)
+	log := opts.Logger.With().Str("component", "demo-feeder").Logger()
+	tick := time.NewTicker(opts.Every)
 	defer tick.Stop()
 	var lastComment time.Time
 	for {
-		if err := w.topUp(ctx, o); err != nil && ctx.Err() == nil {
+		if err := w.topUp(ctx, opts); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Msg("top up queues")
 		}
-		if o.CommentEvery > 0 && time.Since(lastComment) >= o.CommentEvery {
+		if opts.CommentEvery > 0 && time.Since(lastComment) >= opts.CommentEvery {
 			lastComment = time.Now()
 			if err := w.comment(); err != nil {
 				log.Warn().Err(err).Msg("post /dispatch comment")
@@ -69,8 +69,8 @@ func (w *World) Feed(ctx context.Context, o FeedOptions) {
 	}
 }
 
-func (w *World) topUp(ctx context.Context, o FeedOptions) error {
-	counts, err := o.Counter.QueueCounts(ctx)
+func (w *World) topUp(ctx context.Context, opts FeedOptions) error {
+	counts, err := opts.Counter.QueueCounts(ctx)
 	if err != nil {
 		return fmt.Errorf("queue counts: %w", err)
 	}
@@ -80,7 +80,7 @@ func (w *World) topUp(ctx context.Context, o FeedOptions) error {
 			pending[c.GroupID] += c.Count
 		}
 	}
-	templates, err := o.Counter.ListTemplates(ctx, "")
+	templates, err := opts.Counter.ListTemplates(ctx, "")
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
@@ -89,9 +89,9 @@ func (w *World) topUp(ctx context.Context, o FeedOptions) error {
 		byGroup[t.GroupID] = append(byGroup[t.GroupID], t)
 	}
 	for group, ts := range byGroup {
-		for n := pending[group]; n < o.MinPending; n++ {
+		for n := pending[group]; n < opts.MinPending; n++ {
 			t := ts[w.rand.IntN(len(ts))]
-			_, err := o.Queue.Enqueue(ctx, queue.EnqueueRequest{
+			_, err := opts.Queue.Enqueue(ctx, queue.EnqueueRequest{
 				GroupID: group, TemplateID: t.ID, Source: core.JobSourceAPI, CreatedBy: "demo-feeder",
 			})
 			if err != nil {

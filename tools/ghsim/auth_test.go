@@ -122,7 +122,10 @@ func TestInstallationTokens(t *testing.T) {
 		if resp, body := doReq(t, "GET", url, tok, nil); resp.StatusCode != 200 {
 			t.Fatalf("fresh token: %d %s", resp.StatusCode, body)
 		}
-		time.Sleep(150 * time.Millisecond)
+		// Simulated time, not wall time, is what expires the token.
+		if err := w.sim.Clock().Sleep(context.Background(), time.Hour+time.Minute); err != nil {
+			t.Fatal(err)
+		}
 		resp, body := doReq(t, "GET", url, tok, nil)
 		if resp.StatusCode != 401 || !strings.Contains(string(body), "Bad credentials") {
 			t.Fatalf("expired token: %d %s", resp.StatusCode, body)

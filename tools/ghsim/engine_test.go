@@ -175,7 +175,11 @@ func TestSchedulingPicksFirstIdleMatchingRunner(t *testing.T) {
 				t.Fatalf("dispatch: %d %s", resp.StatusCode, body)
 			}
 			if tc.want == "" {
-				time.Sleep(20 * time.Millisecond)
+				// Twenty pickup delays of simulated time: a runner that
+				// could take the job would have.
+				if err := w.sim.Clock().Sleep(context.Background(), 20*time.Second); err != nil {
+					t.Fatal(err)
+				}
 				if j := w.sim.Jobs()[0]; j.Status != StatusQueued || j.RunnerID != 0 {
 					t.Fatalf("job = %+v, want queued without runner", j)
 				}
@@ -193,12 +197,19 @@ func TestQueuedRunStartsWhenRunnerAppears(t *testing.T) {
 	w := newTestWorld(t, Options{Speed: 1000})
 	tok := w.token(t, w.ins)
 	doReq(t, "POST", w.sim.APIURL()+"repos/acme/infra/actions/workflows/sync.yml/dispatches", tok, dispatchBody("main", map[string]any{"network": "x"}, false))
-	time.Sleep(10 * time.Millisecond)
+	settle := func() {
+		// Ten pickup delays of simulated time: long enough for any runner
+		// that could take the job to have taken it.
+		if err := w.sim.Clock().Sleep(context.Background(), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle()
 	if w.sim.Jobs()[0].Status != StatusQueued {
 		t.Fatal("job started without a runner")
 	}
 	id, _ := w.sim.AddRunner(Runner{Name: "late", Scope: "org:acme", Labels: []string{"self-hosted", "sync"}, Online: false})
-	time.Sleep(10 * time.Millisecond)
+	settle()
 	if w.sim.Jobs()[0].RunnerID != 0 {
 		t.Fatal("offline runner took the job")
 	}

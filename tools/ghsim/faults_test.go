@@ -32,7 +32,9 @@ func TestWebhookFaults(t *testing.T) {
 		rc := newReceiver(t, w.sim, "s3cret")
 		w.sim.SetFaults(Faults{WebhookDrop: 1})
 		pingN(t, w.sim, 3)
-		time.Sleep(20 * time.Millisecond)
+		if err := w.sim.WaitIdle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		if n := len(rc.events()); n != 0 {
 			t.Fatalf("%d dropped deliveries arrived", n)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func newTestWorld(t *testing.T, opts Options) testWorld {
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = "s3cret"
 	}
-	s := NewTestServer(t, opts)
+	s := newTestServer(t, opts)
 	repo, err := s.AddRepo(Repo{Owner: "acme", Name: "infra", Branches: []string{"dev"}, Tags: []string{"v1.0.0"},
 		Workflows: []*Workflow{
 			{File: "sync.yml", Name: "Sync", RunsOn: []string{"self-hosted", "sync"},
@@ -149,4 +150,22 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// newTestServer serves a simulator over httptest for the length of a test.
+// It repeats ghsimtest.New because this package's own tests cannot import
+// ghsimtest (which imports ghsim).
+func newTestServer(t *testing.T, opts Options) *Sim {
+	t.Helper()
+	s, err := New(opts)
+	if err != nil {
+		t.Fatalf("ghsim: %v", err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	s.SetBaseURL(srv.URL)
+	t.Cleanup(func() {
+		srv.Close()
+		s.Close()
+	})
+	return s
 }

@@ -11,11 +11,9 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -248,35 +246,11 @@ func (s *Sim) BaseURL() string {
 func (s *Sim) APIURL() string { return s.BaseURL() + "/api/v3/" }
 
 // SetBaseURL tells the simulator the address it is served at, so the URLs in
-// its payloads point back at it. Start, NewTestServer and ListenAndServe set it.
+// its payloads point back at it. ghsimtest and ListenAndServe set it.
 func (s *Sim) SetBaseURL(u string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.baseURL = strings.TrimSuffix(u, "/")
-}
-
-// Start serves the simulator on an httptest server and returns it; the
-// caller closes it (before Close).
-func (s *Sim) Start() *httptest.Server {
-	srv := httptest.NewServer(s.Handler())
-	s.SetBaseURL(srv.URL)
-	return srv
-}
-
-// NewTestServer builds a simulator served over httptest for the length of a
-// test; both are closed by t.Cleanup.
-func NewTestServer(t testing.TB, opts Options) *Sim {
-	t.Helper()
-	s, err := New(opts)
-	if err != nil {
-		t.Fatalf("ghsim: %v", err)
-	}
-	srv := s.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		s.Close()
-	})
-	return s
 }
 
 // ListenAndServe serves the simulator on addr until ctx ends. When
