@@ -1,5 +1,5 @@
 // Package command reads `/dispatch` slash-commands out of issue and pull
-// request comment text (DESIGN.md §6) and renders them back.
+// request comment text (docs/ARCHITECTURE.md, Slash commands) and renders them back.
 //
 // It is pure: text in, commands and positioned errors out. Whether the
 // author may run a command, which template or job it names, and what the

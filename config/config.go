@@ -7,7 +7,7 @@ import (
 )
 
 // Config is a loaded, expanded and validated configuration. Every key of
-// DESIGN.md §3 has a field here; the yaml tags are the keys.
+// docs/CONFIG.md has a field here; the yaml tags are the keys.
 type Config struct {
 	Server        Server        `yaml:"server"`
 	Database      Database      `yaml:"database"`

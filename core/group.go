@@ -45,6 +45,6 @@ type Template struct {
 	Labels map[string]string `json:"labels"`
 	Source TemplateSource    `json:"source"`
 	// LabelMismatch, when set, names the runs-on labels of this template's
-	// runs that no runner of its group carries (see DESIGN.md §5).
+	// runs that no runner of its group carries (see docs/ARCHITECTURE.md, Runner state from webhooks).
 	LabelMismatch string `json:"label_mismatch,omitempty"`
 }

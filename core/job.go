@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// JobStatus is where a job is in its life. See DESIGN.md §5.
+// JobStatus is where a job is in its life. See docs/ARCHITECTURE.md, Job states.
 type JobStatus string
 
 const (
@@ -62,7 +62,7 @@ func (s JobSource) Valid() bool {
 }
 
 // Job is one queued workflow_dispatch. Field names are the API's and the
-// database's (DESIGN.md §7).
+// database's (docs/API.md, Jobs).
 type Job struct {
 	ID           int64             `json:"id"`
 	GroupID      string            `json:"group_id"`

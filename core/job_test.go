@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// allowed is the state machine of DESIGN.md §5 written out by hand, so the
+// allowed is the state machine of docs/ARCHITECTURE.md (Job states) written out by hand, so the
 // test does not simply read back the table it checks.
 var allowed = map[[2]JobStatus]string{
 	{StatusPending, StatusDispatching}:   "leader claims a pending job",

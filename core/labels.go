@@ -42,7 +42,7 @@ func NormalizeLabels(labels []string) []string {
 	return out
 }
 
-// UnservedLabels explains a label mismatch (DESIGN.md §5): a run asked for
+// UnservedLabels explains a label mismatch (docs/ARCHITECTURE.md, Runner state from webhooks): a run asked for
 // want, and runners lists the label sets of the group's runners. It returns
 // nil when some runner carries every wanted label, or when the group has no
 // runners at all (an autoscaled group at zero cannot be judged). Otherwise it

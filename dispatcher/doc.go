@@ -14,7 +14,7 @@
 // dispatching and count as in flight, so the next pass cannot promise their
 // runners again.
 //
-// A dispatch is three steps, each safe to crash after (DESIGN.md §5):
+// A dispatch is three steps, each safe to crash after (docs/ARCHITECTURE.md, Dispatch protocol):
 // claim (pending → dispatching with an attempt id), the POST to GitHub, and
 // marking the job triggered with its run. The reconciler resolves jobs left
 // in between: it adopts the run of a job stuck in dispatching or returns the

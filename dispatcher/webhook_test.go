@@ -14,7 +14,7 @@ import (
 
 // webhookReceiver is a deliberately small stand-in for handlers/: it applies
 // the simulator's workflow_job and workflow_run webhooks to the store the
-// way DESIGN.md §4 says (monotonic GitHub job status, runner busy/idle,
+// way docs/ARCHITECTURE.md (Runner state from webhooks) says (monotonic GitHub job status, runner busy/idle,
 // run → job status) and wakes the current dispatcher, so the dispatcher can
 // be tested end to end without importing handlers (which it must not).
 // Signatures are not checked here; handlers/ owns and tests that.

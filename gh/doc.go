@@ -14,6 +14,6 @@
 // RetryAfter) so callers can decide between waiting and failing a job.
 //
 // handlers/ and dispatcher/ declare the small interfaces they need; *Client
-// satisfies them. This package may import core/ and nothing else of ours: it
+// satisfies them. This package may import core/ and clock and nothing else of ours: it
 // must never import handlers, dispatcher, server or store.
 package gh

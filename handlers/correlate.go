@@ -14,7 +14,7 @@ import (
 
 // correlate finds which of our jobs dispatched a run we do not know by id:
 // on GitHub Enterprise Server before 3.20 a dispatch answers 204 without run
-// details (DESIGN.md §5). A run is only ever claimed when it was dispatched
+// details (docs/ARCHITECTURE.md, Dispatch protocol). A run is only ever claimed when it was dispatched
 // by the App itself (event workflow_dispatch, actor our bot): someone's
 // manual run of the same workflow must never be taken for ours. The match
 // itself is core.CorrelateRun's; here are the look-ups around it. It

@@ -37,7 +37,7 @@ func runnerScope(ctx context.Context, q *store.Q, repo *github.Repository, orgEv
 
 // checkLabels has the queue compare the runs-on labels of our job's queued
 // GitHub job with the runners of the job's group and flag (or clear) the
-// job and its template (see queue.CheckLabelsTx; DESIGN.md §5); here the
+// job and its template (see queue.CheckLabelsTx; docs/ARCHITECTURE.md, Runner state from webhooks); here the
 // finding is logged and counted.
 func (b *base) checkLabels(ctx context.Context, q *store.Q, fx *effects, job core.Job, want []string, log zerolog.Logger) error {
 	c, err := b.queue.CheckLabelsTx(ctx, q, job, want)

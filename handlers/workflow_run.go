@@ -50,7 +50,7 @@ func (h *WorkflowRun) Handle(ctx context.Context, eventType, deliveryID string, 
 		}
 	}
 	// The job of a completed run is finished inside the delivery's
-	// transaction (DESIGN.md §4), so a failure rolls back the finish, the
+	// transaction (docs/ARCHITECTURE.md, Runner state from webhooks), so a failure rolls back the finish, the
 	// requeued copy and the delivery record together and a redelivery
 	// applies it once. Its events wait for the commit.
 	fin := h.queue

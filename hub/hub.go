@@ -20,7 +20,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// WebSocket message types (DESIGN.md §7).
+// WebSocket message types (docs/API.md, Live updates).
 const (
 	MsgRunnerStatus = "runner_status"
 	MsgJobState     = "job_state"

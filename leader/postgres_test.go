@@ -15,7 +15,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/tools/netproxy"
 )
 
-// takeoverBudget is DESIGN.md §8's promise: another replica leads within
+// takeoverBudget is docs/ARCHITECTURE.md's (Scale-out) promise: another replica leads within
 // 5 s of the leader dying or losing its connection.
 const takeoverBudget = 5 * time.Second
 

@@ -83,7 +83,7 @@ func New() *Metrics {
 	m.cycles = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "dispatcher_cycles_total", Help: "Dispatcher passes over the groups."})
 	reg.MustRegister(m.cycles)
 	m.dispatches = counterVec("dispatches_total", "Workflow dispatch attempts by outcome (ok, transient, permanent, ...).", "group", "outcome")
-	// Dispatch latency targets tens of milliseconds (DESIGN.md §5); job
+	// Dispatch latency targets tens of milliseconds (docs/ARCHITECTURE.md, Dispatch protocol); job
 	// wait spans seconds to hours.
 	m.dispatchLatency = histogram("dispatch_latency_seconds", "Capacity appeared to dispatch request sent.",
 		[]float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10})

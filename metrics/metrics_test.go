@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Every metric of DESIGN.md §7 must move when its method is called, and the
+// Every metric of docs/API.md (Metrics) must move when its method is called, and the
 // scrape must show the moved series (older versions declared metrics that
 // nothing ever updated).
 func TestEveryMetricMovesAndIsScraped(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 )
 
-// The job JSON has exactly the fields of DESIGN.md §7 plus the two the UI
+// The job JSON has exactly the fields of docs/API.md (Jobs) plus the two the UI
 // shows (cancel_requested, label_mismatch), every one present.
 func TestJobJSONHasExactlyTheDesignFields(t *testing.T) {
 	want := []string{"id", "group_id", "template_id", "name", "owner", "repo", "workflow_id", "ref",

@@ -6,10 +6,10 @@ import (
 	"github.com/ethpandaops/dispatchoor/core"
 )
 
-// jobJSON is a job exactly as DESIGN.md §7 shapes it: every field always
+// jobJSON is a job exactly as docs/API.md (Jobs) shapes it: every field always
 // present (null or empty when unknown), the same words as the database and
 // the UI. core.Job carries more (attempt ids, back-off) that is internal;
-// cancel_requested and label_mismatch are not in the DESIGN.md list but are
+// cancel_requested and label_mismatch are not in the original list but are
 // what the UI shows while a cancel awaits GitHub's confirmation and while a
 // run waits for labels no runner of its group has.
 type jobJSON struct {

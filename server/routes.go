@@ -41,7 +41,7 @@ type route struct {
 
 const v1 = "/api/v1"
 
-// routeTable is the whole API (DESIGN.md §7). The access matrix test and the
+// routeTable is the whole API (docs/ARCHITECTURE.md, HTTP API and auth). The access matrix test and the
 // OpenAPI test both walk it, so a route added here without a decision or
 // without documentation fails them.
 func (s *Server) routeTable() []route {

@@ -2,7 +2,7 @@
 // it creates one through GitHub's App-manifest flow and keeps its
 // credentials in the database, sealed with DISPATCHOOR_SECRET_KEY.
 //
-// The flow (DESIGN.md §3): GET /setup shows a "Create GitHub App" form that
+// The flow (docs/DEPLOY.md, setup): GET /setup shows a "Create GitHub App" form that
 // posts app-manifest.yml, rendered with server.public_url, to
 // {web_url}/settings/apps/new (or /organizations/{org}/settings/apps/new).
 // GitHub creates the App and sends the browser to

@@ -1,5 +1,5 @@
 // Package slash runs /dispatch slash-commands written in issue and pull
-// request comments (DESIGN.md §6): it decides whether a comment counts
+// request comments (docs/ARCHITECTURE.md, Slash commands): it decides whether a comment counts
 // (created, not by a bot, in an allowed repository), checks the author's
 // permission, executes the commands against the queue, and keeps the author
 // informed: 👀 on receipt, one reply per comment that is edited as its jobs
@@ -15,7 +15,7 @@
 // here. Job progress arrives through Service.JobChanged, which the queue's
 // event fan-out calls.
 //
-// slash may import core, store, queue, config, command and gh (for its value
+// slash may import core, clock, store, queue, config, command and gh (for its value
 // types only: GitHub is reached through the GitHub interface declared here).
 // It must never import handlers, dispatcher or server.
 package slash

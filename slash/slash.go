@@ -10,8 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/clock"
+	"github.com/ethpandaops/dispatchoor/command"
 	"github.com/ethpandaops/dispatchoor/config"
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"

@@ -14,7 +14,7 @@ import (
 // closer than minGap, only a window of pending jobs around that spot is
 // respaced evenly between the window's outer neighbours, which stay where
 // they are. A move therefore writes O(window) rows, never the whole queue of
-// a 100,000-job group (DESIGN.md §5). The window doubles until it is sparse
+// a 100,000-job group (docs/ARCHITECTURE.md, Job states). The window doubles until it is sparse
 // enough; only when no window fits is the whole queue renumbered.
 const (
 	respaceWindow = 32

@@ -9,7 +9,7 @@ import (
 // offline and idle. Such a runner deregisters right after the job, so
 // counting it as idle would promise capacity to a dispatch that no runner
 // can take; its replacement registers without any webhook and is found by
-// the re-list that follows (DESIGN.md §4).
+// the re-list that follows (docs/ARCHITECTURE.md, Runner state from webhooks).
 //
 // It applies only to an ephemeral runner that is busy with this GitHub job
 // or with none (its in_progress event may have been lost): a runner busy with

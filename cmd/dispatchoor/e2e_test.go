@@ -21,7 +21,7 @@ import (
 
 // TestWholeProductAgainstTheSimulator runs the app exactly as `server` wires
 // it, against the demo's simulated GitHub, with jobs flowing, and then
-// scrapes /metrics: every series of DESIGN.md §7 must have moved through
+// scrapes /metrics: every series of docs/API.md (Metrics) must have moved through
 // the real wiring (webhooks, dispatcher, gh client, hub), not only in unit
 // tests of the metrics package.
 func TestWholeProductAgainstTheSimulator(t *testing.T) {
@@ -91,7 +91,7 @@ func TestWholeProductAgainstTheSimulator(t *testing.T) {
 	}
 }
 
-// series DESIGN.md §7 promises, each with a pattern that matches only when
+// series docs/API.md (Metrics) promises, each with a pattern that matches only when
 // it moved (a non-zero sample).
 var series = []string{
 	`dispatchoor_jobs_created_total\{group="sync-tests"\} [1-9]`,

@@ -1,7 +1,7 @@
 // Command bench measures dispatchoor against the GitHub simulator and
 // writes docs/BENCHMARKS.md: reaction latency, fleet utilisation against a
 // polling baseline, GitHub API economy, webhook ingest, queue scale and a
-// CPU profile of the dispatch hot path (DESIGN.md §4, §5, §9).
+// CPU profile of the dispatch hot path (docs/ARCHITECTURE.md: Dispatch protocol, Runner state from webhooks, Tooling).
 //
 // It runs the real binary (`dispatchoor server --config F`, built from
 // ./cmd/dispatchoor) as a subprocess against an in-process ghsim, so what

@@ -1,4 +1,4 @@
-// Filled in by the dispatcher at dispatch time (DESIGN §5); empty before.
+// Filled in by the dispatcher at dispatch time (docs/ARCHITECTURE.md, Dispatch protocol); empty before.
 const hiddenWhenEmpty = new Set(['dispatchoor_job_id'])
 
 export function JobInputs({ inputs }: { inputs: Record<string, string> | null | undefined }) {
