@@ -55,6 +55,7 @@ var scenarios = []scenario{
 	{"ingest", runIngest},
 	{"queue", runQueueScale},
 	{"profile", runProfile},
+	{"burst", runBurst},
 }
 
 func main() {

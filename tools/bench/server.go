@@ -37,6 +37,9 @@ type serverOptions struct {
 	// Pprof, when set, is the server.pprof_listen address.
 	Pprof  string
 	Groups []groupSpec
+	// Pacing is github.pacing; nil turns the pacer off (worlds faster than
+	// real time would only be slowed by limits in wall-clock minutes).
+	Pacing *configgen.Pacing
 }
 
 // benchConfig is the product's config for a scenario. Rate limits are off:
@@ -45,6 +48,10 @@ func benchConfig(w *world, opts serverOptions, listen string) configgen.Config {
 	db := configgen.SQLiteDatabase(opts.Dir + "/dispatchoor.db")
 	if opts.DSN != "" {
 		db = configgen.PostgresDatabase(opts.DSN)
+	}
+	pacing := opts.Pacing
+	if pacing == nil {
+		pacing = configgen.NoPacing()
 	}
 	groups := make([]configgen.Group, 0, len(opts.Groups))
 	for _, g := range opts.Groups {
@@ -58,7 +65,7 @@ func benchConfig(w *world, opts serverOptions, listen string) configgen.Config {
 		Server: configgen.Server{Listen: listen, PublicURL: "http://" + listen, PprofListen: opts.Pprof,
 			RateLimit: &configgen.RateLimits{}},
 		Database: db,
-		GitHub: configgen.GitHub{WebURL: w.sim.BaseURL(), APIURL: w.sim.APIURL(), Pacing: configgen.NoPacing(), App: configgen.App{
+		GitHub: configgen.GitHub{WebURL: w.sim.BaseURL(), APIURL: w.sim.APIURL(), Pacing: pacing, App: configgen.App{
 			ID: w.sim.AppID(), PrivateKeyPath: opts.Dir + "/app.pem", WebhookSecret: "${BENCH_WEBHOOK_SECRET}",
 			ClientID: w.sim.ClientID(), ClientSecret: "${BENCH_CLIENT_SECRET}",
 		}},

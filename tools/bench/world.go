@@ -57,6 +57,12 @@ type worldOptions struct {
 	Duration func(r *rand.Rand) time.Duration
 	// Idle adds runners that match no group (queue scale: memory).
 	Idle int
+	// Offline starts the groups' runners offline (burst: they come online
+	// at once later).
+	Offline bool
+	// SecondaryLimits are GitHub's secondary rate limits, counted in wall
+	// time; zero enforces none (worlds faster than real time).
+	SecondaryLimits ghsim.SecondaryLimits
 }
 
 // arrival is a dispatch request as it reached the simulator, stamped with
@@ -87,7 +93,8 @@ func newWorld(opts worldOptions) (*world, error) {
 		TokenTTL: time.Duration(float64(time.Hour) * max(opts.Speed, 1)), Logger: zerolog.Nop(),
 		// GitHub's 5,000 requests an hour per credential, per simulated hour:
 		// at Speed 15 a wall hour holds 15 of them.
-		RateLimit: int(5000 * max(opts.Speed, 1)),
+		RateLimit:       int(5000 * max(opts.Speed, 1)),
+		SecondaryLimits: opts.SecondaryLimits,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
@@ -143,7 +150,7 @@ func (w *world) populate(opts worldOptions) error {
 		}
 	}
 	add := func(owner, name string, labels []string) error {
-		_, err := s.AddRunner(ghsim.Runner{Name: name, Scope: "org:" + owner, Labels: labels, Online: true})
+		_, err := s.AddRunner(ghsim.Runner{Name: name, Scope: "org:" + owner, Labels: labels, Online: !opts.Offline})
 		if err != nil {
 			return fmt.Errorf("runner %s: %w", name, err)
 		}
