@@ -15,7 +15,8 @@ UI        := ui
 CORPORA   := tools/conformance/node
 
 .PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck \
-	demo migrate fuzz bench bench-full corpora chromium clean help
+	demo migrate fuzz bench bench-full corpora chromium clean help \
+	release image deploy-deps deploy-test
 
 all: build
 
@@ -47,9 +48,29 @@ demo: ui
 migrate:
 	$(GO) run ./cmd/dispatchoor migrate --config $(CONFIG)
 
+# --- release and deployment (deploy/, docs/DEPLOY.md) ------------------------
+
+RELEASE := bin/release
+IMAGE   ?= localhost/dispatchoor:dev
+
+deploy-deps:
+	deploy/test/apt.sh
+
+# Static linux/amd64 and linux/arm64 binaries with the dashboard, SHA256SUMS.
+release: ui deploy-deps
+	deploy/release.sh $(RELEASE)
+
+# The FROM-scratch image from the amd64 release binary (podman or buildah).
+image: release
+	deploy/image.sh $(RELEASE) $(IMAGE)
+
+# Every proof of issue 13 that this machine can run; see docs/DEPLOY.md.
+deploy-test: image
+	deploy/test/run.sh $(RELEASE) $(IMAGE)
+
 # --- tests -------------------------------------------------------------------
 
-test: lint test-go test-ui test-e2e
+test: lint test-go test-ui test-e2e deploy-test
 
 corpora:
 	scripts/npm-ci.sh $(CORPORA)

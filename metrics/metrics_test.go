@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -43,6 +44,23 @@ func TestEveryMetricMovesAndIsScraped(t *testing.T) {
 		{"redelivered", func(m *Metrics) { m.Redelivered("workflow_job") }, `dispatchoor_webhook_redeliveries_total{event="workflow_job"} 1`},
 		{"delivery (handlers hook)", func(m *Metrics) { m.Delivery("ping", "applied") }, `dispatchoor_webhook_deliveries_total{event="ping",outcome="applied"} 1`},
 		{"websocket dropped", func(m *Metrics) { m.WebSocketDropped() }, `dispatchoor_websocket_dropped_total 1`},
+		{"job run lands in its minutes bucket", func(m *Metrics) { m.JobRun(25 * time.Minute) }, `dispatchoor_job_run_seconds_bucket{le="1800"} 1`},
+		{"last webhook time", func(m *Metrics) { m.WebhookDelivery("workflow_job", "applied") }, `dispatchoor_last_webhook_timestamp_seconds 1.`},
+		{"build info", func(m *Metrics) { m.BuildInfo("v1.2.3") }, `dispatchoor_build_info{version="v1.2.3"} 1`},
+		{"leader", func(m *Metrics) { m.LeaderWith(func() bool { return true }) }, `dispatchoor_leader 1`},
+		{"group runners by state", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) {
+				return []GroupFleet{{Group: "g1", Busy: 2, Idle: 1, Offline: 4}}, nil
+			})
+		}, `dispatchoor_group_runners{group="g1",state="offline"} 4`},
+		{"oldest pending job age", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) {
+				return []GroupFleet{{Group: "g1", OldestPending: time.Now().Add(-90 * time.Minute)}}, nil
+			})
+		}, `dispatchoor_oldest_pending_job_age_seconds{group="g1"} 5400`},
+		{"fleet read error is counted", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) { return nil, errors.New("db down") })
+		}, `dispatchoor_fleet_read_errors_total 1`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -88,6 +88,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	}
 
 	a.m = metrics.New()
+	observeFleet(a.m, a.st, a.lead.IsLeader)
 	hub := server.NewHub(server.HubOptions{Logger: log, Metrics: a.m, Store: a.st})
 	if a.bus, err = newBus(ctx, cfg, log); err != nil {
 		return nil, err
