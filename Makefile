@@ -22,7 +22,9 @@ all: build
 
 help:
 	@echo "make demo     - the whole product against the GitHub simulator (no GitHub account)"
-	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e"
+	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e, deploy proofs"
+	@echo "make release  - static linux/amd64 + arm64 binaries and SHA256SUMS in bin/release"
+	@echo "make image    - the FROM-scratch container image (podman)"
 	@echo "make build    - build the dashboard, then $(BIN) with it embedded"
 	@echo "make lint     - go vet + staticcheck + gofmt check + TypeScript check"
 	@echo "make migrate  - apply migrations for CONFIG=$(CONFIG)"
