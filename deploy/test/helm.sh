@@ -46,6 +46,12 @@ for name in sqlite postgres existing-secret everything; do
     "$bin" validate --config "$work/config.yml" >/dev/null || fail "$name: dispatchoor validate refuses the rendered config"
 done
 
+# The validator itself can fail: a misspelt field and a lost invariant.
+sed 's/^  replicas: 1$/  replicas: 1\n  replica: 1/' "$work/sqlite.yaml" >"$work/typo.yaml"
+if "$kubeval" <"$work/typo.yaml" >/dev/null 2>&1; then fail "kubeval accepted an unknown field"; fi
+sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$work/sqlite.yaml" >"$work/rw.yaml"
+if "$kubeval" <"$work/rw.yaml" >/dev/null 2>&1; then fail "kubeval accepted a writable root filesystem"; fi
+
 # The pods roll when the config changes.
 a=$("$helm" template dsp "$chart" -f "$chart/ci/sqlite-values.yaml" | grep 'checksum/config')
 b=$("$helm" template dsp "$chart" -f "$chart/ci/sqlite-values.yaml" --set config.dispatcher.interval=20s | grep 'checksum/config')
@@ -61,6 +67,12 @@ if "$helm" template dsp "$chart" -f "$chart/ci/sqlite-values.yaml" --set databas
   fail "database.driver=mysql was accepted"
 fi
 # NOTES.txt names the next step.
-"$helm" install --dry-run=client dsp "$chart" -f "$chart/ci/sqlite-values.yaml" 2>/dev/null | grep -q "/setup" \
-  || fail "NOTES.txt does not point to /setup"
+# helm renders NOTES.txt only on install, which wants a cluster: render it
+# as a template of a copy of the chart instead.
+cp -r "$chart" "$work/chart"
+{ echo '{{- define "test.notes" -}}'; cat "$chart/templates/NOTES.txt"; echo '{{- end -}}'; } >"$work/chart/templates/_notes.tpl"
+echo 'notes: {{ include "test.notes" . | quote }}' >"$work/chart/templates/notes-as-template.yaml"
+notes=$("$helm" template dsp "$work/chart" -f "$chart/ci/sqlite-values.yaml" --show-only templates/notes-as-template.yaml 2>&1) \
+  || fail "rendering NOTES.txt failed: $notes"
+grep -q "https://dispatchoor.example.com/setup" <<<"$notes" || fail "NOTES.txt does not point to /setup"
 echo "helm test: ok (4 value sets lint, render and validate; SQLite with replicas refused)"

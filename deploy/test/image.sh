@@ -18,23 +18,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1. What the image declares.
-cfg=$(podman image inspect --format '{{json .Config}}' "$image" 2>/dev/null || buildah inspect --format '{{json .Docker.Config}}' "$image")
+# 1. The image as an engine receives it: `podman save` (docker format, which
+# keeps HEALTHCHECK; the OCI image config has no such field).
+podman save --quiet --format docker-archive -o "$work/image.tar" "$image"
+mkdir -p "$work/archive" "$work/rootfs"
+tar -xf "$work/image.tar" -C "$work/archive"
+cfg=$(jq '.config' "$work/archive/$(jq -r '.[0].Config' "$work/archive/manifest.json")")
 check() { jq -e "$1" <<<"$cfg" >/dev/null || fail "image config: $2 ($(jq -c "$3" <<<"$cfg"))"; }
 check '.User == "65532:65532"' "runs as 65532" '.User'
 check '.StopSignal == "SIGTERM"' "STOPSIGNAL SIGTERM" '.StopSignal'
 check '.Volumes | has("/data")' "one volume /data" '.Volumes'
 check '.Entrypoint == ["/usr/bin/dispatchoor"]' "entrypoint is the binary" '.Entrypoint'
-check '.Healthcheck.Test | index("healthcheck") != null' "HEALTHCHECK runs dispatchoor healthcheck" '.Healthcheck'
+check '.Healthcheck.Test[0:3] == ["CMD", "/usr/bin/dispatchoor", "healthcheck"]' "HEALTHCHECK runs dispatchoor healthcheck" '.Healthcheck'
 check '.Labels["org.opencontainers.image.source"] | startswith("https://")' "OCI source label" '.Labels'
 check '.Labels["org.opencontainers.image.revision"] | test("^[0-9a-f]{40}$")' "OCI revision label" '.Labels'
 check '.Labels["org.opencontainers.image.version"] | length > 0' "OCI version label" '.Labels'
 echo "image test: config ok (user 65532, SIGTERM, /data volume, HEALTHCHECK, OCI labels)"
 
-# 2. Its root filesystem, layer by layer as `podman save` writes them.
-podman save --quiet --format docker-archive -o "$work/image.tar" "$image"
-mkdir -p "$work/archive" "$work/rootfs"
-tar -xf "$work/image.tar" -C "$work/archive"
+# 2. Its root filesystem, layer by layer.
 for layer in $(jq -r '.[0].Layers[]' "$work/archive/manifest.json"); do
   tar -xf "$work/archive/$layer" -C "$work/rootfs"
 done
@@ -61,12 +62,12 @@ unshare --mount --pid --fork --propagation private bash -c '
   mount -t proc proc "$root/proc"
   if touch "$root/usr/bin/written" 2>/dev/null; then echo "root is writable" >&2; exit 9; fi
   cd "$root/data"
-  exec env -i TMPDIR=/data HOME=/data chroot --userspec=65532:65532 "$root" \
+  exec env -i TMPDIR=/data HOME=/data "$(command -v chroot)" --userspec=65532:65532 "$root" \
     /usr/bin/dispatchoor demo --listen 127.0.0.1:$port --speed 60 --log-level warn
 ' _ "$root" "$data" "$port" >"$work/demo.out" 2>"$work/demo.err" &
 pid=$!
 
-probe() { env -i chroot --userspec=65532:65532 "$root" /usr/bin/dispatchoor healthcheck --url "$base$1" >/dev/null 2>&1; }
+probe() { env -i "$(command -v chroot)" --userspec=65532:65532 "$root" /usr/bin/dispatchoor healthcheck --url "$base$1" >/dev/null 2>&1; }
 deadline=$((SECONDS + 60))
 until probe /healthz && probe /readyz; do
   kill -0 "$pid" 2>/dev/null || fail "demo exited: $(cat "$work/demo.err")"
@@ -75,12 +76,14 @@ until probe /healthz && probe /readyz; do
 done
 echo "image test: /healthz and /readyz answer 200 (asked by the image's healthcheck subcommand)"
 deadline=$((SECONDS + 180))
-until curl -fsS "$base/metrics" | grep -qE '^dispatchoor_jobs_completed_total\{[^}]*\} [1-9]'; do
+# (grep reads a variable: grep -q closing a pipe early would fail curl.)
+until grep -qE '^dispatchoor_jobs_completed_total\{[^}]*\} [1-9]' <<<"$(curl -fsS "$base/metrics" 2>/dev/null)"; do
   kill -0 "$pid" 2>/dev/null || fail "demo exited: $(cat "$work/demo.err")"
   [ $SECONDS -lt $deadline ] || fail "no completed job in /metrics after 180s"
   sleep 2
 done
-curl -fsS "$base/metrics" | grep -E '^dispatchoor_jobs_completed_total' | head -3
+metrics=$(curl -fsS "$base/metrics")
+grep -E '^dispatchoor_jobs_completed_total' <<<"$metrics"
 # What the process wrote went to /data, as uid 65532.
 [ -n "$(find "$data" -mindepth 1 -user 65532 -print -quit)" ] || fail "nothing written to /data as uid 65532"
 echo "image test: ok (a job completed; the demo wrote only to /data)"

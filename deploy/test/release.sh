@@ -17,10 +17,13 @@ for arch in amd64 arm64; do
     fail "ldd lists shared libraries of $bin: $(ldd "$bin")"
   fi
 done
-file -b "$out/dispatchoor-linux-amd64" | grep -q "x86-64" || fail "amd64 binary has the wrong architecture"
-file -b "$out/dispatchoor-linux-arm64" | grep -q "ARM aarch64" || fail "arm64 binary has the wrong architecture"
+grep -q "x86-64" <<<"$(file -b "$out/dispatchoor-linux-amd64")" || fail "amd64 binary has the wrong architecture"
+grep -q "ARM aarch64" <<<"$(file -b "$out/dispatchoor-linux-arm64")" || fail "arm64 binary has the wrong architecture"
 
-commit=$(git rev-parse HEAD)
+# Both binaries carry the same stamped commit, one of this repository's.
+commit=$("$out/dispatchoor-linux-amd64" version | awk '$1 == "commit" {print $2}')
+[[ "$commit" =~ ^[0-9a-f]{40}$ ]] && git cat-file -e "$commit^{commit}" 2>/dev/null \
+  || fail "amd64: stamped commit '$commit' is not a commit of this repository"
 for arch in amd64 arm64; do
   run=("$out/dispatchoor-linux-$arch")
   [ "$arch" = arm64 ] && run=(qemu-aarch64-static "${run[@]}")
@@ -29,6 +32,12 @@ for arch in amd64 arm64; do
   grep -q "commit  $commit" <<<"$v" || fail "$arch: version does not print commit $commit"
   grep -qE "built   [0-9]{4}-[0-9]{2}-[0-9]{2}T" <<<"$v" || fail "$arch: version does not print the build date"
   grep -q "linux/$arch" <<<"$v" || fail "$arch: version reports the wrong platform"
-  "${run[@]}" validate --config config.example.yml >/dev/null || fail "$arch: validate config.example.yml failed"
+  env PUBLIC_URL=https://d.example.com DATABASE_URL=postgres://u:p@db/d ADMIN_PASSWORD=x \
+    "${run[@]}" validate --config deploy/compose/config.yml >/dev/null || fail "$arch: validate refused deploy/compose/config.yml"
+  # Without its variables the example config has problems, and validate says so.
+  if problems=$(env -u ADMIN_PASSWORD "${run[@]}" validate --config config.example.yml 2>&1); then
+    fail "$arch: validate accepted config.example.yml without its environment"
+  fi
+  grep -q "ADMIN_PASSWORD is not set" <<<"$problems" || fail "$arch: validate did not name the missing variable: $problems"
 done
 echo "release test: ok"
