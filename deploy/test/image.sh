@@ -13,7 +13,11 @@ fail() { echo "image test: $*" >&2; exit 1; }
 work=$(mktemp -d /tmp/dispatchoor-image.XXXXXX)
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    # unshare --fork ignores SIGTERM and leaves it to its child, the demo.
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,7 +57,7 @@ data=$work/data
 mkdir -p "$data" && chown 65532:65532 "$data"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
-unshare --mount --pid --fork --propagation private bash -c '
+unshare --mount --pid --fork --kill-child --propagation private bash -c '
   set -e
   root=$1 data=$2 port=$3
   mount --bind "$root" "$root"
