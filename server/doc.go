@@ -1,7 +1,8 @@
 // Package server is dispatchoor's HTTP surface: the /api/v1 REST API (one
 // file per resource: api_groups.go, api_queue.go, api_jobs.go, ...), auth
 // (basic users, GitHub OAuth, hashed sessions and API tokens, RBAC, CSRF,
-// CORS, per-client rate limits), the WebSocket hub, /metrics, /health and the
+// CORS, per-client rate limits), the WebSocket hub, /metrics, the probes
+// (/health, /healthz for liveness, /readyz for readiness: probes.go) and the
 // embedded OpenAPI description. routes.go is the single route table that the
 // access-matrix and OpenAPI tests walk.
 //

@@ -63,9 +63,10 @@ if out=$("$helm" template dsp "$chart" -f deploy/helm/test-values/sqlite-replica
 fi
 grep -q "SQLite serves one replica only" <<<"$out" || fail "SQLite with replicas refused without the reason: $out"
 # The schema refuses an unknown driver before any template runs.
-if "$helm" template dsp "$chart" -f "$chart/ci/sqlite-values.yaml" --set database.driver=mysql >/dev/null 2>&1; then
+if out=$("$helm" template dsp "$chart" -f "$chart/ci/sqlite-values.yaml" --set database.driver=mysql 2>&1); then
   fail "database.driver=mysql was accepted"
 fi
+grep -q "values don't meet the specifications of the schema" <<<"$out" || fail "values.schema.json did not refuse database.driver=mysql: $out"
 # NOTES.txt names the next step.
 # helm renders NOTES.txt only on install, which wants a cluster: render it
 # as a template of a copy of the chart instead.
