@@ -15,13 +15,16 @@ UI        := ui
 CORPORA   := tools/conformance/node
 
 .PHONY: all build ui ui-deps test test-go test-ui test-e2e lint vet staticcheck deps tidy \
-	demo migrate fuzz bench bench-full corpora chromium clean help
+	demo migrate fuzz bench bench-full corpora chromium clean help \
+	release image deploy-deps deploy-test
 
 all: build
 
 help:
 	@echo "make demo     - the whole product against the GitHub simulator (no GitHub account)"
-	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e"
+	@echo "make test     - every test: lint, Go (-race) on SQLite and PostgreSQL, conformance, UI unit, browser e2e, deploy proofs"
+	@echo "make release  - static linux/amd64 + arm64 binaries and SHA256SUMS in bin/release"
+	@echo "make image    - the FROM-scratch container image (podman)"
 	@echo "make build    - build the dashboard, then $(BIN) with it embedded"
 	@echo "make lint     - go vet + staticcheck + gofmt + go mod tidy + binary-deps check + TypeScript check"
 	@echo "make migrate  - apply migrations for CONFIG=$(CONFIG)"
@@ -47,9 +50,29 @@ demo: ui
 migrate:
 	$(GO) run ./cmd/dispatchoor migrate --config $(CONFIG)
 
+# --- release and deployment (deploy/, docs/DEPLOY.md) ------------------------
+
+RELEASE := bin/release
+IMAGE   ?= localhost/dispatchoor:dev
+
+deploy-deps:
+	deploy/test/apt.sh
+
+# Static linux/amd64 and linux/arm64 binaries with the dashboard, SHA256SUMS.
+release: ui deploy-deps
+	deploy/release.sh $(RELEASE)
+
+# The FROM-scratch image from the amd64 release binary (podman or buildah).
+image: release
+	deploy/image.sh $(RELEASE) $(IMAGE)
+
+# Every proof of issue 13 that this machine can run; see docs/DEPLOY.md.
+deploy-test: image
+	deploy/test/run.sh $(RELEASE) $(IMAGE)
+
 # --- tests -------------------------------------------------------------------
 
-test: lint test-go test-ui test-e2e
+test: lint test-go test-ui test-e2e deploy-test
 
 corpora:
 	scripts/npm-ci.sh $(CORPORA)

@@ -87,6 +87,10 @@ type Hub struct {
 	refreshers    sync.WaitGroup
 	// waited holds live jobs whose wait was observed (event goroutine only).
 	waited map[int64]struct{}
+	// ran holds ended jobs whose run time was observed, so a terminal job
+	// announced again is not counted twice; cleared when it grows past
+	// maxRan (event goroutine only).
+	ran map[int64]struct{}
 }
 
 var (
@@ -124,6 +128,7 @@ func New(o Options) *Hub {
 		m: m, log: o.Logger.With().Str("component", "ws").Logger(), metrics: o.Metrics, store: o.Store, jobView: o.JobView,
 		events: make(chan func(context.Context), eventQueue), stop: make(chan struct{}), done: make(chan struct{}),
 		waited: map[int64]struct{}{},
+		ran:    map[int64]struct{}{},
 	}
 	h.startRefreshers(o.RefreshSpacing)
 	m.HandleConnect(func(*melody.Session) { h.metrics.WebSocketClients(m.Len()) })
@@ -322,6 +327,7 @@ func (h *Hub) observeWait(j core.Job) {
 	}
 	if j.Status.Terminal() {
 		delete(h.waited, j.ID)
+		h.observeRun(j)
 	}
 }
 

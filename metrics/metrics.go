@@ -31,6 +31,8 @@ type Metrics struct {
 	dispatches      *prometheus.CounterVec
 	dispatchLatency prometheus.Histogram
 	jobWait         prometheus.Histogram
+	jobRun          prometheus.Histogram
+	lastWebhook     prometheus.Gauge
 	webhooks        *prometheus.CounterVec
 	githubRequests  *prometheus.CounterVec
 	rateLimit       *prometheus.GaugeVec
@@ -89,6 +91,10 @@ func New() *Metrics {
 		[]float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10})
 	m.jobWait = histogram("job_wait_seconds", "Job enqueued to job started on a runner.",
 		prometheus.ExponentialBuckets(1, 2.5, 14))
+	// CI jobs run from about a minute to most of a day.
+	m.jobRun = histogram("job_run_seconds", "Job started on a runner to job finished.",
+		[]float64{30, 60, 120, 300, 600, 900, 1800, 2700, 3600, 5400, 7200, 14400, 28800, 57600, 86400})
+	m.lastWebhook = gauge("last_webhook_timestamp_seconds", "Unix time of the last webhook delivery this replica received.")
 	m.webhooks = counterVec("webhook_deliveries_total", "Webhook deliveries by event and outcome.", "event", "outcome")
 	m.githubRequests = counterVec("github_api_requests_total", "GitHub API requests by endpoint and status code.", "endpoint", "code")
 	m.rateLimit = prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -107,6 +113,20 @@ func New() *Metrics {
 	m.pacer = newPacerMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// BuildInfo registers dispatchoor_build_info{version} = 1; counted over
+// replicas it is the number of replicas Prometheus sees.
+func (m *Metrics) BuildInfo(version string) {
+	if m == nil {
+		return
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "build_info", Help: "1 per running replica, labelled with its version.",
+		ConstLabels: prometheus.Labels{"version": version},
+	})
+	g.Set(1)
+	m.reg.MustRegister(g)
 }
 
 // Registry is where the metrics live (for tests and extra collectors).
@@ -193,12 +213,22 @@ func (m *Metrics) JobWait(d time.Duration) {
 	m.jobWait.Observe(d.Seconds())
 }
 
-// WebhookDelivery counts one webhook delivery by event and outcome.
+// JobRun observes started → finished of a job that ran.
+func (m *Metrics) JobRun(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.jobRun.Observe(d.Seconds())
+}
+
+// WebhookDelivery counts one webhook delivery by event and outcome and notes
+// when the last one arrived, so silence can be alerted on.
 func (m *Metrics) WebhookDelivery(event, outcome string) {
 	if m == nil {
 		return
 	}
 	m.webhooks.WithLabelValues(event, outcome).Inc()
+	m.lastWebhook.SetToCurrentTime()
 }
 
 // GitHubRequest counts one GitHub API request. endpoint should be a route

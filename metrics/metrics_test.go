@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -48,6 +49,23 @@ func TestEveryMetricMovesAndIsScraped(t *testing.T) {
 		{"pacer wait of an unknown priority is bounded", func(m *Metrics) { m.PacerRequest("made-up", 0, false) }, `dispatchoor_github_pacer_wait_seconds_count{priority="other"} 1`},
 		{"secondary limit refusal", func(m *Metrics) { m.PacerRequest("feedback", 0, true) }, `dispatchoor_github_secondary_limited_total 1`},
 		{"pacer waiting", func(m *Metrics) { m.PacerWaiting(func() map[string]int { return map[string]int{"dispatch": 4} }) }, `dispatchoor_github_pacer_waiting{priority="dispatch"} 4`},
+		{"job run lands in its minutes bucket", func(m *Metrics) { m.JobRun(25 * time.Minute) }, `dispatchoor_job_run_seconds_bucket{le="1800"} 1`},
+		{"last webhook time", func(m *Metrics) { m.WebhookDelivery("workflow_job", "applied") }, `dispatchoor_last_webhook_timestamp_seconds 1.`},
+		{"build info", func(m *Metrics) { m.BuildInfo("v1.2.3") }, `dispatchoor_build_info{version="v1.2.3"} 1`},
+		{"leader", func(m *Metrics) { m.LeaderWith(func() bool { return true }) }, `dispatchoor_leader 1`},
+		{"group runners by state", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) {
+				return []GroupFleet{{Group: "g1", Busy: 2, Idle: 1, Offline: 4}}, nil
+			})
+		}, `dispatchoor_group_runners{group="g1",state="offline"} 4`},
+		{"oldest pending job age", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) {
+				return []GroupFleet{{Group: "g1", OldestPending: time.Now().Add(-90 * time.Minute)}}, nil
+			})
+		}, `dispatchoor_oldest_pending_job_age_seconds{group="g1"} 5400`},
+		{"fleet read error is counted", func(m *Metrics) {
+			m.ReadFleetWith(func(context.Context) ([]GroupFleet, error) { return nil, errors.New("db down") })
+		}, `dispatchoor_fleet_read_errors_total 1`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 // TestAccessMatrix (and a decision for a removed route fails it too).
 var decisions = map[string]access{
 	"GET /health":                            accessPublic,
+	"GET /healthz":                           accessPublic,
+	"GET /readyz":                            accessPublic,
 	"GET /metrics":                           accessPublic,
 	"GET /api/v1/openapi.yaml":               accessPublic,
 	"GET /setup":                             accessPublic,

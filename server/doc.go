@@ -3,7 +3,9 @@
 // (basic users, GitHub OAuth, hashed sessions and API tokens, RBAC, CSRF,
 // CORS, per-client rate limits), the WebSocket route (authenticated and
 // origin-checked here, then handed to the hub through the WebSocketHub
-// interface), /metrics, /health and the embedded OpenAPI description. routes.go is the single route table that the
+// interface), /metrics, the probes (/health, /healthz for liveness, /readyz
+// for readiness: probes.go) and the embedded OpenAPI description. routes.go
+// is the single route table that the
 // access-matrix and OpenAPI tests walk.
 //
 // Setup mode's routes (/setup, /api/v1/setup/...) are in the route table as

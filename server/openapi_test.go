@@ -106,6 +106,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			body         any
 		}{
 			{"GET", "/health", nil},
+			{"GET", "/healthz", nil},
+			{"GET", "/readyz", nil},
 			{"GET", "/api/v1/auth/providers", nil},
 			{"POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": adminPass}},
 			{"POST", "/api/v1/auth/login", map[string]string{"username": "admin"}},

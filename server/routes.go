@@ -59,6 +59,8 @@ func (s *Server) routeTable() []route {
 	}
 	return []route{
 		pub("GET", "/health", s.health),
+		pub("GET", "/healthz", s.healthz),
+		pub("GET", "/readyz", s.readyz),
 		pub("GET", "/metrics", s.serveMetrics),
 		pub("GET", v1+"/openapi.yaml", s.serveOpenAPI),
 

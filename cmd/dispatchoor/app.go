@@ -91,6 +91,7 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	}
 
 	a.m = metrics.New()
+	observeFleet(a.m, a.st, a.lead.IsLeader)
 	if a.bus, err = newBus(ctx, cfg, log); err != nil {
 		return nil, err
 	}

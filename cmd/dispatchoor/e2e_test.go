@@ -108,6 +108,14 @@ var series = []string{
 	`dispatchoor_webhook_deliveries_total\{event="workflow_job",outcome="applied"\} [1-9]`,
 	`dispatchoor_github_api_requests_total\{code="200",endpoint="POST /repos/\{owner\}/\{repo\}/actions/workflows/\{workflow_id\}/dispatches"\} [1-9]`,
 	`dispatchoor_github_rate_limit_remaining\{installation="[0-9]+"\} [1-9]`,
+	`dispatchoor_job_run_seconds_count [1-9]`,
+	`dispatchoor_last_webhook_timestamp_seconds [1-9]`,
+	`dispatchoor_build_info\{version="[^"]+"\} 1`,
+	`dispatchoor_leader 1`,
+	`dispatchoor_group_runners\{group="sync-tests",state="busy"\} [1-9]`,
+	`dispatchoor_group_runners\{group="sync-tests",state="idle"\} [0-9]`,
+	`dispatchoor_group_runners\{group="sync-tests",state="offline"\} [0-9]`,
+	`dispatchoor_oldest_pending_job_age_seconds\{group="sync-tests"\} [0-9]`,
 }
 
 func unmoved(text string) []string {

@@ -29,7 +29,8 @@ Commands:
   migrate    apply database migrations and exit
   validate   check a config file and print every problem with file:line
   demo       run the whole product against the GitHub simulator
-  version    print the version
+  healthcheck  ask a running server's /readyz (or --url) and exit 0 if healthy
+  version    print the version, commit and build date
 
 Common flags:
   --config FILE        config file (default ./config.yml)
@@ -71,11 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"server":   runServer,
-		"migrate":  runMigrate,
-		"validate": runValidate,
-		"demo":     runDemo,
-		"version":  runVersion,
+		"server":      runServer,
+		"migrate":     runMigrate,
+		"validate":    runValidate,
+		"demo":        runDemo,
+		"version":     runVersion,
+		"healthcheck": runHealthcheck,
 	}
 	fn, ok := cmds[args[0]]
 	if !ok {

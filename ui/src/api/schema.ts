@@ -55,6 +55,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe
+         * @description Answers 200 whenever the process serves HTTP. It checks nothing else, so a slow database never gets a healthy process restarted; use it as the liveness probe.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The process serves */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "status": "ok",
+                         *       "version": "v1.0.0"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Probe"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description Answers 200 when the database is reachable, its schema version equals the newest migration this binary embeds, and the process is not draining; 503 with every failed check in reasons otherwise. Use it as the readiness probe.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ready for traffic */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "status": "ok",
+                         *       "version": "v1.0.0"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Probe"];
+                    };
+                };
+                /** @description Not ready; reasons names each failed check */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "status": "not ready",
+                         *       "version": "v1.0.0",
+                         *       "reasons": [
+                         *         "draining",
+                         *         "migrations not applied: schema version 7, this binary needs 8"
+                         *       ]
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Probe"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -2069,6 +2178,12 @@ export interface components {
         Health: {
             status: string;
             version?: string;
+        };
+        Probe: {
+            /** @enum {string} */
+            status: "ok" | "not ready";
+            version: string;
+            reasons?: string[];
         };
         LoginRequest: {
             username: string;
