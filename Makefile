@@ -10,7 +10,11 @@ BIN       := bin/dispatchoor
 CONFIG    ?= config.yml
 CACHE     := $(CURDIR)/.cache
 STATICCHECK_VERSION := v0.8.2
-STATICCHECK := $(CACHE)/bin/staticcheck
+# Tools built from source are kept per machine, outside the checkout, so a
+# fresh clone (and CI) does not build them again.
+TOOLS_BIN ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dispatchoor-tools/bin
+export TOOLS_BIN
+STATICCHECK := $(TOOLS_BIN)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 UI        := ui
 CORPORA   := tools/conformance/node
 
@@ -110,7 +114,7 @@ deps:
 	scripts/check-deps.sh
 
 $(STATICCHECK):
-	GOBIN=$(CACHE)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...

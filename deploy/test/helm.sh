@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:?usage: helm.sh DISPATCHOOR_BINARY}
-helm=${HELM:-.cache/bin/helm}
-kubeval=.cache/bin/kubeval
+helm=${HELM:-$(command -v helm)}
+kubeval=$(command -v kubeval)
 chart=deploy/helm/dispatchoor
 fail() { echo "helm test: $*" >&2; exit 1; }
 work=$(mktemp -d)
