@@ -1,4 +1,4 @@
-// Package metrics owns dispatchoor's Prometheus metrics (docs/API.md, Metrics). They
+// Package metrics owns dispatchoor's Prometheus metrics (docs/DEPLOY.md, Metrics). They
 // live on a private prometheus.Registry, never the global default one, so
 // tests and several servers in one process never collide, and every metric
 // is updated through a small method named for the event that moves it, which

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Every metric of docs/API.md (Metrics) must move when its method is called, and the
+// Every metric of docs/DEPLOY.md (Metrics) must move when its method is called, and the
 // scrape must show the moved series (older versions declared metrics that
 // nothing ever updated).
 func TestEveryMetricMovesAndIsScraped(t *testing.T) {

@@ -21,9 +21,11 @@ import (
 
 // TestWholeProductAgainstTheSimulator runs the app exactly as `server` wires
 // it, against the demo's simulated GitHub, with jobs flowing, and then
-// scrapes /metrics: every series of docs/API.md (Metrics) must have moved through
-// the real wiring (webhooks, dispatcher, gh client, hub), not only in unit
-// tests of the metrics package.
+// scrapes /metrics: every series below (of docs/DEPLOY.md, Metrics) must
+// have moved through the real wiring (webhooks, dispatcher, gh client, hub),
+// not only in unit tests of the metrics package. Series that only move on a
+// fault (label mismatch, a full replica queue, a secondary-limit refusal)
+// are held by their packages' tests.
 func TestWholeProductAgainstTheSimulator(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -91,10 +93,11 @@ func TestWholeProductAgainstTheSimulator(t *testing.T) {
 	}
 }
 
-// series docs/API.md (Metrics) promises, each with a pattern that matches only when
-// it moved (a non-zero sample).
+// series are the series that move in a healthy run, each with a pattern
+// that matches only when it moved (a non-zero sample).
 var series = []string{
 	`dispatchoor_jobs_created_total\{group="sync-tests"\} [1-9]`,
+	`dispatchoor_github_pacer_wait_seconds_count\{priority="dispatch"\} [1-9]`,
 	`dispatchoor_jobs_completed_total\{group="[a-z-]+"\} [1-9]`,
 	`dispatchoor_jobs_cancelled_total\{group="sync-tests"\} [1-9]`,
 	`dispatchoor_queue_size\{group="sync-tests",status="pending"\} [1-9]`,
