@@ -13,7 +13,7 @@ func TestOldestPending(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clock := newTestClock(s)
-		t0 := clock.now()
+		t0 := clock.Now()
 		seed(t, s)
 		groups := []string{groupA.ID, groupB.ID}
 		got, err := s.OldestPending(ctx, groups)
@@ -21,7 +21,7 @@ func TestOldestPending(t *testing.T) {
 			t.Fatalf("empty queues: %v %v", got, err)
 		}
 		first := insert(t, s, manualJob(groupA.ID), store.Placement{})
-		clock.advance(time.Minute)
+		clock.Advance(time.Minute)
 		insert(t, s, manualJob(groupA.ID), store.Placement{})
 		got, err = s.OldestPending(ctx, groups)
 		if err != nil {
