@@ -66,13 +66,17 @@ func main() {
 }
 
 func run() error {
-	which := flag.String("scenario", "all", "all, or a comma-separated list of: reaction, fleet, ingest, queue, profile")
+	which := flag.String("scenario", "all", "all, or a comma-separated list of: reaction, fleet, ingest, queue, profile, burst")
 	short := flag.Bool("short", false, "small counts and high speed: minutes, for make bench")
 	out := flag.String("out", "docs/BENCHMARKS.md", "report to update (its generated block); empty prints only")
 	pg := flag.Bool("postgres", true, "also measure on a private PostgreSQL (scripts/pg.sh)")
 	bin := flag.String("bin", "", "dispatchoor binary; built from ./cmd/dispatchoor when empty")
 	seed := flag.Uint64("seed", 1, "seed of every simulated draw")
+	floor := registerFloorFlags(flag.CommandLine)
 	flag.Parse()
+	if floor.serve {
+		return serveFloor(floor)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
