@@ -94,6 +94,9 @@ type Options struct {
 	// Draining reports a graceful shutdown in progress: /health answers
 	// 503 "draining" while it returns true.
 	Draining func() bool
+	// WSRecheckInterval is how often the credentials behind open
+	// WebSockets are re-checked; 0 means wsRecheckInterval (1s).
+	WSRecheckInterval time.Duration
 }
 
 // Server routes HTTP requests. Build it with New, call Start before serving
@@ -189,6 +192,11 @@ func (s *Server) Start(ctx context.Context) error {
 	s.hub.RefreshGauges(ctx)
 	s.started.Store(true)
 	go s.cleanSessions(ctx)
+	interval := s.opts.WSRecheckInterval
+	if interval <= 0 {
+		interval = wsRecheckInterval
+	}
+	go s.recheckSockets(ctx, interval)
 	return nil
 }
 
