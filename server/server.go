@@ -121,6 +121,7 @@ type Server struct {
 	clientIP     clientAddr
 	hub          WebSocketHub
 	touches      *sessionTouches
+	members      *githubMembers
 	now          func() time.Time
 	started      atomic.Bool
 	closed       chan struct{}
@@ -139,7 +140,7 @@ func New(opts Options) *Server {
 		opts: opts, cfg: cfg, store: opts.Store, queue: opts.Queue, metrics: opts.Metrics,
 		log: opts.Logger.With().Str("component", "server").Logger(),
 		mux: http.NewServeMux(), now: opts.Now, closed: make(chan struct{}),
-		touches: newSessionTouches(),
+		touches: newSessionTouches(), members: newGitHubMembers(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -197,6 +198,13 @@ func (s *Server) Start(ctx context.Context) error {
 		interval = wsRecheckInterval
 	}
 	go s.recheckSockets(ctx, interval)
+	if s.oauth.enabled {
+		every := s.cfg.Auth.GitHub.RecheckInterval
+		if every <= 0 || every > config.MaxGitHubRecheckInterval {
+			every = config.MaxGitHubRecheckInterval
+		}
+		go s.recheckGitHubMembers(ctx, every)
+	}
 	return nil
 }
 

@@ -64,6 +64,16 @@ func (s *Server) allowedOrigins() []string {
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
+	// A (re)connect re-checks a GitHub user's membership first, so a
+	// dashboard reconnecting after a network blip cannot outlast a removal
+	// by a whole recheck_interval.
+	if p.Kind == kindSession {
+		if ok, err := s.recheckGitHubUser(r.Context(), p.Name); !ok {
+			return &apiError{Status: http.StatusForbidden, Code: "not_mapped", Msg: "your GitHub account is no longer mapped to a dispatchoor role"}
+		} else if err != nil && !errors.Is(err, errNoMemberToken) {
+			s.log.Warn().Err(err).Str("user", p.Name).Msg("GitHub membership re-check failed; socket allowed")
+		}
+	}
 	if err := s.hub.ServeWS(w, r, hub.Client{User: p.Name, Principal: p.key()}); err != nil {
 		s.log.Debug().Err(err).Msg("websocket handshake refused")
 	}
