@@ -151,6 +151,12 @@ func (s *Server) recheckGitHubMembers(ctx context.Context, interval time.Duratio
 			return
 		case <-t.C:
 			for _, login := range s.members.logins() {
+				// A user with no live session here or elsewhere has nothing
+				// left to lose; their next login checks them afresh.
+				if n, err := s.store.CountLiveSessions(ctx, login); err == nil && n == 0 {
+					s.members.forget(login)
+					continue
+				}
 				if _, err := s.recheckGitHubUser(ctx, login); err != nil {
 					s.log.Warn().Err(err).Str("user", login).Msg("GitHub membership re-check failed; role kept until the next try")
 				}

@@ -118,6 +118,21 @@ func TestGitHubMembershipRecheck(t *testing.T) {
 		// The user is now disabled: the older socket closes too.
 		closedWithin(t, first, start, wsCloseBound)
 	})
+	t.Run("a user who logged out is no longer asked about", func(t *testing.T) {
+		h, sim, _ := setup(t, 100*time.Millisecond)
+		octo := githubLoginVia(t, h, sim, "octo")
+		if len(h.srv.members.logins()) != 1 {
+			t.Fatalf("held after login: %v", h.srv.members.logins())
+		}
+		h.doJSON(octo, "POST", "/api/v1/auth/logout", nil, http.StatusNoContent, nil)
+		deadline := time.Now().Add(2 * time.Second)
+		for len(h.srv.members.logins()) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("token still held after logout: %v", h.srv.members.logins())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 	t.Run("a member who keeps their org keeps their socket", func(t *testing.T) {
 		h, sim, srv := setup(t, 100*time.Millisecond)
 		octo := githubLoginVia(t, h, sim, "octo")
