@@ -69,6 +69,10 @@ func (m *githubMembers) logins() []string {
 	return out
 }
 
+// githubRecheckTimeout bounds one user's re-check (GET /user and every
+// page of /user/orgs).
+const githubRecheckTimeout = 10 * time.Second
+
 // errNoMemberToken: this process holds no token for the user, so it
 // cannot re-check them.
 var errNoMemberToken = errors.New("no GitHub token held for this user")
@@ -85,6 +89,10 @@ func (s *Server) recheckGitHubUser(ctx context.Context, login string) (bool, err
 	if !ok {
 		return true, errNoMemberToken
 	}
+	// Bounded: a WebSocket handshake waits for this, and the periodic
+	// loop must not stall behind one slow answer.
+	ctx, cancel := context.WithTimeout(ctx, githubRecheckTimeout)
+	defer cancel()
 	// TokenSource refreshes an expiring user token (GitHub App user
 	// tokens last 8 hours) with its refresh token.
 	// Copies: oauth2's token sources write into the token they hand out,
