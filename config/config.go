@@ -212,7 +212,14 @@ type GitHubAuth struct {
 	Enabled         bool              `yaml:"enabled"`
 	OrgRoleMapping  map[string]string `yaml:"org_role_mapping"`
 	UserRoleMapping map[string]string `yaml:"user_role_mapping"`
+	// RecheckInterval is how often the org membership of logged-in GitHub
+	// users is asked of GitHub again; at most MaxGitHubRecheckInterval.
+	RecheckInterval time.Duration `yaml:"recheck_interval"`
 }
+
+// MaxGitHubRecheckInterval bounds auth.github.recheck_interval: a person
+// removed from a mapped org keeps access at most this long.
+const MaxGitHubRecheckInterval = 10 * time.Minute
 
 // History is retention of finished jobs.
 type History struct {
@@ -309,6 +316,7 @@ func defaults() Config {
 		Auth: Auth{
 			SessionTTL: 24 * time.Hour,
 			Basic:      BasicAuth{Enabled: true},
+			GitHub:     GitHubAuth{RecheckInterval: 5 * time.Minute},
 		},
 		History: History{RetentionDays: 30, AuditRetentionDays: 90, CleanupInterval: time.Hour},
 	}

@@ -34,6 +34,7 @@ func (l *loader) validate(cfg *Config) {
 		{"dispatcher.overdue_after", cfg.Dispatcher.OverdueAfter},
 		{"dispatcher.redeliver_interval", cfg.Dispatcher.RedeliverInterval},
 		{"auth.session_ttl", cfg.Auth.SessionTTL},
+		{"auth.github.recheck_interval", cfg.Auth.GitHub.RecheckInterval},
 		{"history.cleanup_interval", cfg.History.CleanupInterval},
 	} {
 		if d.v <= 0 {
@@ -55,6 +56,9 @@ func (l *loader) validate(cfg *Config) {
 	}
 	l.validateSlashCommands(f, &cfg.SlashCommands)
 	l.validateAuth(f, &cfg.Auth)
+	if cfg.Auth.GitHub.RecheckInterval > MaxGitHubRecheckInterval {
+		l.at(f, "auth.github.recheck_interval", "must be at most %s, got %s", MaxGitHubRecheckInterval, cfg.Auth.GitHub.RecheckInterval)
+	}
 	l.validateGroups(f, cfg.GroupsConfig.GitHub)
 }
 

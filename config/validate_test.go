@@ -61,6 +61,8 @@ func TestProblemClasses(t *testing.T) {
 			[]want{{"config.yml", 4, `unknown role "owner"`}}},
 		{"bad durations", map[string]string{"config.yml": "dispatcher:\n  interval: 15\n  start_timeout: 1 hour\nauth:\n  session_ttl: -1h\n"},
 			[]want{{"config.yml", 2, `invalid duration "15"`}, {"config.yml", 3, `invalid duration "1 hour"`}, {"config.yml", 5, "must be a positive duration"}}},
+		{"github membership re-check over 10 minutes", map[string]string{"config.yml": "auth:\n  github:\n    recheck_interval: 11m\n"},
+			[]want{{"config.yml", 3, "must be at most 10m0s"}}},
 		{"missing owner, repo and workflow_id", map[string]string{"config.yml": "groups:\n  github:\n    - id: g\n      runner_labels: [x]\n      runner_scope: org:o\n      workflow_dispatch_templates:\n        - id: t\n          ref: main\n"},
 			[]want{{"config.yml", 7, "owner is required"}, {"config.yml", 7, "repo is required"}, {"config.yml", 7, "workflow_id is required"}}},
 		{"empty runner_labels", map[string]string{"config.yml": "groups:\n  github:\n    - id: g\n      runner_scope: org:o\n      runner_labels: []\n"},

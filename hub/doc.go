@@ -5,7 +5,9 @@
 // dashboard of the events router (docs/ARCHITECTURE.md, "Event flow"):
 // cmd subscribes it there, and the server mounts it behind its
 // authentication and origin checks through a small interface (ServeWS,
-// SetOrigins).
+// SetOrigins). Each socket carries the principal (session or API token)
+// the server authenticated it as, so the server can close exactly the
+// sockets of a credential that ended (Principals, CloseClients).
 //
 // Event methods never block the caller: events go through a bounded queue
 // to one goroutine, and whole-table reads behind the gauges and

@@ -156,16 +156,6 @@ func (h *Hub) SetOrigins(allowed []string) {
 	h.m.Upgrader.CheckOrigin = func(r *http.Request) bool { return originAllowed(r.Header.Get("Origin"), allowed) }
 }
 
-// ServeWS upgrades a request the server has already authenticated as user;
-// the upgrader answers a bad handshake (or a foreign Origin) itself.
-func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, user string) error {
-	err := h.m.HandleRequestWithKeys(w, r, map[string]any{"user": user})
-	if errors.Is(err, melody.ErrClosed) {
-		return nil
-	}
-	return err
-}
-
 // Flush returns once every event queued before it has been sent.
 func (h *Hub) Flush() {
 	done := make(chan struct{})

@@ -81,6 +81,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.hub.CloseClients(tokenKey(t.ID), "token revoked")
 	s.audit(r, principalFrom(r.Context()).Name, "token_revoke", "token:"+t.Name, map[string]any{"id": t.ID})
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -280,6 +280,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.touches.forget(p.session)
+	s.hub.CloseClients(sessionKey(p.session), "logged out")
 	s.clearSessionCookie(w, r)
 	s.audit(r, p.Name, "logout", "", nil)
 	w.WriteHeader(http.StatusNoContent)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -145,7 +146,7 @@ func (s *Server) githubCallbackFlow(w http.ResponseWriter, r *http.Request) erro
 	if code == "" {
 		return badRequest("code", "is missing")
 	}
-	login, orgs, err := s.oauth.identify(r, code)
+	login, orgs, tok, err := s.oauth.identify(r, code)
 	if err != nil {
 		s.log.Warn().Err(err).Msg("github login failed")
 		return &apiError{Status: http.StatusBadGateway, Code: "github_error", Msg: "could not verify the login with GitHub"}
@@ -171,6 +172,7 @@ func (s *Server) githubCallbackFlow(w http.ResponseWriter, r *http.Request) erro
 	if _, err := s.startSession(w, r, login); err != nil {
 		return err
 	}
+	s.members.remember(login, tok)
 	s.audit(r, login, "login", "", map[string]any{"method": "github", "role": role})
 	target := "/"
 	if b, err := base64.RawURLEncoding.DecodeString(encTarget); err == nil {
@@ -180,14 +182,23 @@ func (s *Server) githubCallbackFlow(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// identify exchanges the code and reads the login and every org (all pages).
-func (g *githubLogin) identify(r *http.Request, code string) (string, []string, error) {
+// identify exchanges the code and reads the login and every org (all
+// pages). The user's token is returned too, so that the membership can be
+// re-checked later (membership.go).
+func (g *githubLogin) identify(r *http.Request, code string) (string, []string, *oauth2.Token, error) {
 	ctx := r.Context()
 	tok, err := g.conf.Exchange(ctx, code)
 	if err != nil {
-		return "", nil, fmt.Errorf("exchange oauth code: %w", err)
+		return "", nil, nil, fmt.Errorf("exchange oauth code: %w", err)
 	}
-	gc, err := github.NewClient(github.WithHTTPClient(g.conf.Client(ctx, tok)), github.WithURLs(&g.apiURL, nil))
+	use := *tok // oauth2 writes into the token it uses; tok is kept
+	login, orgs, err := g.lookup(ctx, oauth2.StaticTokenSource(&use))
+	return login, orgs, tok, err
+}
+
+// lookup reads the token's user and every org of theirs (all pages).
+func (g *githubLogin) lookup(ctx context.Context, ts oauth2.TokenSource) (string, []string, error) {
+	gc, err := github.NewClient(github.WithHTTPClient(oauth2.NewClient(ctx, ts)), github.WithURLs(&g.apiURL, nil))
 	if err != nil {
 		return "", nil, fmt.Errorf("github client for %s: %w", g.apiURL, err)
 	}

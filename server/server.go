@@ -94,6 +94,9 @@ type Options struct {
 	// Draining reports a graceful shutdown in progress: /health answers
 	// 503 "draining" while it returns true.
 	Draining func() bool
+	// WSRecheckInterval is how often the credentials behind open
+	// WebSockets are re-checked; 0 means wsRecheckInterval (1s).
+	WSRecheckInterval time.Duration
 }
 
 // Server routes HTTP requests. Build it with New, call Start before serving
@@ -118,6 +121,7 @@ type Server struct {
 	clientIP     clientAddr
 	hub          WebSocketHub
 	touches      *sessionTouches
+	members      *githubMembers
 	now          func() time.Time
 	started      atomic.Bool
 	closed       chan struct{}
@@ -136,7 +140,7 @@ func New(opts Options) *Server {
 		opts: opts, cfg: cfg, store: opts.Store, queue: opts.Queue, metrics: opts.Metrics,
 		log: opts.Logger.With().Str("component", "server").Logger(),
 		mux: http.NewServeMux(), now: opts.Now, closed: make(chan struct{}),
-		touches: newSessionTouches(),
+		touches: newSessionTouches(), members: newGitHubMembers(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -189,6 +193,18 @@ func (s *Server) Start(ctx context.Context) error {
 	s.hub.RefreshGauges(ctx)
 	s.started.Store(true)
 	go s.cleanSessions(ctx)
+	interval := s.opts.WSRecheckInterval
+	if interval <= 0 {
+		interval = wsRecheckInterval
+	}
+	go s.recheckSockets(ctx, interval)
+	if s.oauth.enabled {
+		every := s.cfg.Auth.GitHub.RecheckInterval
+		if every <= 0 || every > config.MaxGitHubRecheckInterval {
+			every = config.MaxGitHubRecheckInterval
+		}
+		go s.recheckGitHubMembers(ctx, every)
+	}
 	return nil
 }
 

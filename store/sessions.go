@@ -144,6 +144,18 @@ func (q *Q) DeleteUserSessions(ctx context.Context, username string) (int64, err
 	return affected(res, "delete user sessions")
 }
 
+// CountLiveSessions says how many live sessions an enabled user has (none
+// for a disabled or unknown user).
+func (q *Q) CountLiveSessions(ctx context.Context, username string) (int, error) {
+	var n int
+	err := q.x.GetContext(ctx, &n, q.rebind(`SELECT COUNT(*) FROM sessions s JOIN users u ON u.username = s.username
+		WHERE s.username = ? AND s.expires_at > ? AND u.disabled = FALSE`), username, q.now())
+	if err != nil {
+		return 0, fmt.Errorf("count sessions of %q: %w", username, err)
+	}
+	return n, nil
+}
+
 // DeleteExpiredSessions removes sessions past their expiry.
 func (q *Q) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	res, err := q.x.ExecContext(ctx, q.rebind(`DELETE FROM sessions WHERE expires_at <= ?`), q.now())

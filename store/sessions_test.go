@@ -105,3 +105,45 @@ func TestSessions(t *testing.T) {
 		})
 	})
 }
+
+func TestCountLiveSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		clk := newFakeClock()
+		s.SetClock(clk.Now)
+		if err := s.UpsertGitHubUser(ctx, "octo", store.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		count := func() int {
+			t.Helper()
+			n, err := s.CountLiveSessions(ctx, "octo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("no sessions yet: %d", n)
+		}
+		newSession(t, s, clk, "octo")
+		clk.Advance(30 * time.Minute)
+		newSession(t, s, clk, "octo")
+		if n := count(); n != 2 {
+			t.Fatalf("two live sessions: %d", n)
+		}
+		clk.Advance(31 * time.Minute) // the first expired
+		if n := count(); n != 1 {
+			t.Fatalf("after one expired: %d, want 1", n)
+		}
+		if err := s.DisableUser(ctx, "octo"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("disabled user: %d, want 0", n)
+		}
+		if n, err := s.CountLiveSessions(ctx, "nobody"); err != nil || n != 0 {
+			t.Fatalf("unknown user: %d %v", n, err)
+		}
+	})
+}

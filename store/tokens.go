@@ -91,6 +91,13 @@ func (q *Q) GetTokenByHash(ctx context.Context, h SecretHash) (APIToken, error) 
 	return q.getToken(ctx, "token_hash = ? AND revoked_at IS NULL", h.hex())
 }
 
+// GetLiveToken returns the token with this id if it is not revoked; a
+// revoked or unknown token is ErrNotFound. The server re-checks the tokens
+// behind open WebSockets with it.
+func (q *Q) GetLiveToken(ctx context.Context, id int64) (APIToken, error) {
+	return q.getToken(ctx, "id = ? AND revoked_at IS NULL", id)
+}
+
 // RevokeToken revokes a live token; an unknown or already revoked one is
 // ErrNotFound.
 func (q *Q) RevokeToken(ctx context.Context, id int64) (APIToken, error) {

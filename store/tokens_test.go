@@ -33,6 +33,9 @@ func TestAPITokens(t *testing.T) {
 			if err != nil || got.ID != ci.ID {
 				t.Fatalf("by hash: %+v %v", got, err)
 			}
+			if live, err := s.GetLiveToken(ctx, ci.ID); err != nil || live.ID != ci.ID {
+				t.Fatalf("live by id: %+v %v", live, err)
+			}
 			if err := s.TouchToken(ctx, got.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -72,6 +75,9 @@ func TestAPITokens(t *testing.T) {
 			}
 			if _, err := s.GetTokenByHash(ctx, ciHash); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("revoked token by hash: %v, want ErrNotFound", err)
+			}
+			if _, err := s.GetLiveToken(ctx, ci.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("revoked token by id: %v, want ErrNotFound", err)
 			}
 			if _, err := s.RevokeToken(ctx, ci.ID); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("second revoke: %v, want ErrNotFound", err)
