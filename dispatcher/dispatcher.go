@@ -94,6 +94,7 @@ const (
 	OutcomeAmbiguous = "ambiguous" // a 5xx or broken connection: the run may exist
 	OutcomeRetry     = "retry"     // transient error: back to pending with back-off
 	OutcomeFailed    = "failed"    // permanent error: the job failed
+	OutcomeWaiting   = "waiting"   // no usable installation: back to pending until one appears
 )
 
 // Kill points, in the order a dispatch passes them (see Options.KillPoint).
