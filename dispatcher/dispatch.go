@@ -232,11 +232,12 @@ func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
 // installationGone asks GitHub again, after a dispatch was refused, whether
 // the App is still installed on the job's repository. The installation
 // looked up before the dispatch may have been cached from before an
-// uninstall or suspension whose webhook has not arrived (or was lost); its
-// token is then refused (404, 403) and the refusal forgets the cached entry,
-// so this lookup is fresh. gone is true when the refusal was the App's
+// uninstall or suspension whose webhook has not arrived (or was lost), and
+// its token refused (404, 403); the cached entry is dropped so this lookup
+// asks GitHub. gone is true when the refusal was the App's
 // absence, not the job's own fault.
 func (d *Dispatcher) installationGone(ctx context.Context, j core.Job) (why string, wait time.Duration, gone bool) {
+	d.gh.ForgetRepoInstallation(j.Owner, j.Repo)
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
 	switch {
 	case errors.Is(err, gh.ErrNotInstalled):

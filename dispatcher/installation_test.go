@@ -24,10 +24,15 @@ import (
 // dispatcher as the app wires them) and everything else to the test's
 // receiver.
 type installationRouter struct {
+	e          *env
 	real, rest http.Handler
 }
 
 func (r installationRouter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if r.e.failHooks.Load() {
+		http.Error(w, "receiver down", http.StatusInternalServerError)
+		return
+	}
 	if strings.HasPrefix(req.Header.Get("X-GitHub-Event"), "installation") {
 		r.real.ServeHTTP(w, req)
 		return
@@ -40,13 +45,13 @@ func (r installationRouter) ServeHTTP(w http.ResponseWriter, req *http.Request) 
 // the simulator's installation webhooks through the real handlers.
 func (e *env) runWithInstallationHooks(t *testing.T, d *Dispatcher) {
 	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	h, err := handlers.New(handlers.Options{Store: e.store, Queue: e.queue, WebhookSecret: "s3cret",
-		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
-		Waker: d, Reconciler: d, Installations: e.gh})
+		Logger: log, Waker: d, Reconciler: d, Installations: e.gh})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(installationRouter{real: h, rest: &webhookReceiver{e: e}})
+	srv := httptest.NewServer(installationRouter{e: e, real: h, rest: &webhookReceiver{e: e}})
 	t.Cleanup(srv.Close)
 	e.sim.SetWebhookURL(srv.URL + handlers.Route)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,9 +70,10 @@ func (e *env) installationID(t *testing.T) int64 {
 }
 
 // waitsForInstallation checks that job stays pending with the waiting
-// reason and a long back-off, with no dispatch sent and GitHub asked about
-// the installation only a few times (no hot retry loop).
-func (e *env) waitsForInstallation(t *testing.T, id int64, reason string) {
+// reason and a long back-off, with no more than sent dispatches sent (each
+// refused) and GitHub asked about the installation only a few times (no hot
+// retry loop).
+func (e *env) waitsForInstallation(t *testing.T, id int64, reason string, sent int) {
 	t.Helper()
 	e.waitFor("the job to wait for the installation", 5*time.Second, func() bool {
 		j := e.job(id)
@@ -84,8 +90,8 @@ func (e *env) waitsForInstallation(t *testing.T, id int64, reason string) {
 	if j.DispatchAfter == nil || j.DispatchAfter.Sub(e.clock.Now()) < time.Minute {
 		t.Fatalf("dispatch_after %v: want a back-off of minutes, not a hot retry", j.DispatchAfter)
 	}
-	if n := len(e.dispatchPOSTs()); n != 0 {
-		t.Fatalf("%d dispatches sent while the App could not be used", n)
+	if n := len(e.dispatchPOSTs()); n != sent {
+		t.Fatalf("%d dispatches sent while the App could not be used, want %d", n, sent)
 	}
 	lookups := e.sim.Requests(func(r ghsim.Request) bool { return strings.HasSuffix(r.Path, "/installation") })
 	if len(lookups) > 4 {
@@ -127,7 +133,7 @@ func TestUninstalledAppJobsWaitAndResumeOnInstall(t *testing.T) {
 			return errors.Is(err, gh.ErrNotInstalled)
 		})
 		j := e.enqueue(tmplPlain)
-		e.waitsForInstallation(t, j.ID, "not installed on acme/infra")
+		e.waitsForInstallation(t, j.ID, "not installed on acme/infra", 0)
 
 		// While the App was away its runners changed without any webhook.
 		if err := e.sim.RemoveRunner(e.runners[0]); err != nil {
@@ -172,11 +178,47 @@ func TestSuspendedAppJobsWaitAndResumeOnUnsuspend(t *testing.T) {
 			return err == nil && len(ins) == 1 && ins[0].SuspendedAt != nil
 		})
 		j := e.enqueue(tmplPlain)
-		e.waitsForInstallation(t, j.ID, "is suspended")
+		e.waitsForInstallation(t, j.ID, "is suspended", 0)
 
 		if err := e.sim.SendInstallation("unsuspend", id, ""); err != nil {
 			t.Fatal(err)
 		}
 		e.dispatchedSoon(t, j.ID)
+	})
+}
+
+// TestUninstallWebhookLostJobWaits: the uninstall's webhook never arrives,
+// so the client still holds the installation; the dispatch is refused
+// (its token is) and the dispatcher asks GitHub again before failing the
+// job: the App is gone, so the job waits instead.
+func TestUninstallWebhookLostJobWaits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, envOptions{runners: 1})
+		d := e.dispatcher(nil)
+		e.reconcileRunners(d)
+		e.runWithInstallationHooks(t, d)
+		id := e.installationID(t)
+		// The repository's installation is cached from here on, as after
+		// any earlier dispatch.
+		if _, err := e.gh.InstallationForRepo(context.Background(), "acme", "infra"); err != nil {
+			t.Fatal(err)
+		}
+
+		e.failHooks.Store(true)
+		if err := e.sim.SendInstallation("deleted", id, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the uninstall delivery to fail", 5*time.Second, func() bool {
+			for _, dl := range e.sim.Deliveries() {
+				if dl.Event == "installation" && dl.StatusCode == http.StatusInternalServerError {
+					return true
+				}
+			}
+			return false
+		})
+		e.failHooks.Store(false)
+		j := e.enqueue(tmplPlain)
+		// One dispatch, refused with the stale token; then it waits.
+		e.waitsForInstallation(t, j.ID, "not installed on acme/infra", 1)
 	})
 }

@@ -127,6 +127,15 @@ func (c *Client) ForgetInstallations() {
 	c.installs.forgetAll()
 }
 
+// ForgetRepoInstallation drops what the cache holds for owner/repo and
+// owner, so the next lookup asks GitHub. The dispatcher calls it before it
+// re-checks an installation after a refused dispatch: a token of an
+// uninstalled App can still be cached and answer 403, which does not
+// forget the entry by itself.
+func (c *Client) ForgetRepoInstallation(owner, repo string) {
+	c.installs.drop(repoKey(owner, repo), ownerKey(owner))
+}
+
 // notInstalled marks an installation lookup's 404 with ErrNotInstalled,
 // keeping the APIError (status, endpoint) reachable through errors.As.
 func notInstalled(err error) error {
