@@ -222,3 +222,31 @@ func TestUninstallWebhookLostJobWaits(t *testing.T) {
 		e.waitsForInstallation(t, j.ID, "not installed on acme/infra", 1)
 	})
 }
+
+// TestRepoOutsideSelectionWaitsAndResumesOnAdded: a repository removed from
+// the installation's selection makes its jobs wait; installation_repositories
+// added dispatches them within seconds.
+func TestRepoOutsideSelectionWaitsAndResumesOnAdded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		e := newEnv(t, s, envOptions{runners: 1})
+		d := e.dispatcher(nil)
+		e.reconcileRunners(d)
+		e.runWithInstallationHooks(t, d)
+		id := e.installationID(t)
+
+		if err := e.sim.SendInstallationRepositories(id, nil, []string{"acme/infra"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the removal to be applied", 5*time.Second, func() bool {
+			_, err := e.gh.InstallationForRepo(context.Background(), "acme", "infra")
+			return errors.Is(err, gh.ErrNotInstalled)
+		})
+		j := e.enqueue(tmplPlain)
+		e.waitsForInstallation(t, j.ID, "not installed on acme/infra", 0)
+
+		if err := e.sim.SendInstallationRepositories(id, []string{"acme/infra"}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.dispatchedSoon(t, j.ID)
+	})
+}
