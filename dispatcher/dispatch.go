@@ -45,6 +45,13 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		return "", ErrKilled
 	}
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	if errors.Is(err, gh.ErrNotInstalled) || err == nil && in.Suspended {
+		// The cached answer may predate the installation webhook: another
+		// replica may have received it and emptied only its own cache.
+		// Before a job waits minutes, ask GitHub.
+		d.gh.ForgetInstallationFor(j.Owner, j.Repo)
+		in, err = d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	}
 	if err != nil {
 		if errors.Is(err, gh.ErrNotInstalled) {
 			return d.waitInstallation(ctx, log, j, fmt.Sprintf("the App is not installed on %s/%s (install it, or add the repository to its selection)", j.Owner, j.Repo), notInstalledBackoff)
@@ -237,7 +244,7 @@ func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
 // asks GitHub. gone is true when the refusal was the App's
 // absence, not the job's own fault.
 func (d *Dispatcher) installationGone(ctx context.Context, j core.Job) (why string, wait time.Duration, gone bool) {
-	d.gh.ForgetRepoInstallation(j.Owner, j.Repo)
+	d.gh.ForgetInstallationFor(j.Owner, j.Repo)
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
 	switch {
 	case errors.Is(err, gh.ErrNotInstalled):

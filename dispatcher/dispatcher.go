@@ -20,9 +20,9 @@ import (
 type GitHub interface {
 	InstallationForRepo(ctx context.Context, owner, repo string) (gh.Installation, error)
 	InstallationForOwner(ctx context.Context, owner string) (gh.Installation, error)
-	// ForgetRepoInstallation drops the cached installation of owner/repo,
-	// so the next InstallationForRepo asks GitHub.
-	ForgetRepoInstallation(owner, repo string)
+	// ForgetInstallationFor drops the cached installation of owner and
+	// owner/repo (repo may be empty), so the next lookup asks GitHub.
+	ForgetInstallationFor(owner, repo string)
 	// BotLogin is the App's bot login, the actor of the runs it dispatches.
 	BotLogin(ctx context.Context) (string, error)
 	Dispatch(ctx context.Context, req gh.DispatchRequest) (gh.DispatchResult, error)

@@ -127,13 +127,18 @@ func (c *Client) ForgetInstallations() {
 	c.installs.forgetAll()
 }
 
-// ForgetRepoInstallation drops what the cache holds for owner/repo and
-// owner, so the next lookup asks GitHub. The dispatcher calls it before it
-// re-checks an installation after a refused dispatch: a token of an
-// uninstalled App can still be cached and answer 403, which does not
-// forget the entry by itself.
-func (c *Client) ForgetRepoInstallation(owner, repo string) {
-	c.installs.drop(repoKey(owner, repo), ownerKey(owner))
+// ForgetInstallationFor drops what the cache holds for owner and, when repo
+// is not empty, owner/repo, so the next lookup asks GitHub. The dispatcher
+// calls it before it lets a job wait for an installation or re-checks one
+// after a refused dispatch: the cached answer may predate an installation
+// webhook another replica received, and a token of an uninstalled App can
+// still be cached and answer 403, which does not forget the entry by itself.
+func (c *Client) ForgetInstallationFor(owner, repo string) {
+	keys := []string{ownerKey(owner)}
+	if repo != "" {
+		keys = append(keys, repoKey(owner, repo))
+	}
+	c.installs.drop(keys...)
 }
 
 // notInstalled marks an installation lookup's 404 with ErrNotInstalled,

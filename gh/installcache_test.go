@@ -283,7 +283,7 @@ func TestInstallationCacheCorrectsItself(t *testing.T) {
 // TestNotInstalledIsItsOwnError: a 404 from an installation lookup wraps
 // ErrNotInstalled (the dispatcher waits on it rather than failing the job)
 // and still carries the classified 404; a cached installation dropped with
-// ForgetRepoInstallation is asked for again.
+// ForgetInstallationFor is asked for again.
 func TestNotInstalledIsItsOwnError(t *testing.T) {
 	w, c := newInstallWorld(t)
 	w.set(func(w *installWorld) { w.excluded["acme/gone"] = true })
@@ -308,8 +308,8 @@ func TestNotInstalledIsItsOwnError(t *testing.T) {
 	if in, _ := c.InstallationForRepo(ctxT(t), "acme", "infra"); in.Suspended {
 		t.Fatal("the cache was not in use: this check proves nothing")
 	}
-	c.ForgetRepoInstallation("acme", "infra")
+	c.ForgetInstallationFor("acme", "infra")
 	if in, err := c.InstallationForRepo(ctxT(t), "acme", "infra"); err != nil || !in.Suspended {
-		t.Fatalf("after ForgetRepoInstallation: %+v, %v; want the suspended installation asked again", in, err)
+		t.Fatalf("after ForgetInstallationFor: %+v, %v; want the suspended installation asked again", in, err)
 	}
 }
