@@ -45,21 +45,18 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		return "", ErrKilled
 	}
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
-	if errors.Is(err, gh.ErrNotInstalled) || err == nil && in.Suspended {
+	if _, _, ok := unusable(j, in, err); ok {
 		// The cached answer may predate the installation webhook: another
 		// replica may have received it and emptied only its own cache.
 		// Before a job waits minutes, ask GitHub.
 		d.gh.ForgetInstallationFor(j.Owner, j.Repo)
 		in, err = d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
 	}
-	if err != nil {
-		if errors.Is(err, gh.ErrNotInstalled) {
-			return d.waitInstallation(ctx, log, j, fmt.Sprintf("the App is not installed on %s/%s (install it, or add the repository to its selection)", j.Owner, j.Repo), notInstalledBackoff)
-		}
-		return d.notSent(ctx, log, j, fmt.Errorf("find the App's installation for %s/%s: %w", j.Owner, j.Repo, err), 0)
+	if why, wait, ok := unusable(j, in, err); ok {
+		return d.waitInstallation(ctx, log, j, why, wait)
 	}
-	if in.Suspended {
-		return d.waitInstallation(ctx, log, j, fmt.Sprintf("the App's installation %d on %s is suspended", in.ID, in.Account), suspendedBackoff)
+	if err != nil {
+		return d.notSent(ctx, log, j, fmt.Errorf("find the App's installation for %s/%s: %w", j.Owner, j.Repo, err), 0)
 	}
 	res, err := d.gh.Dispatch(ctx, gh.DispatchRequest{
 		InstallationID: in.ID, Owner: j.Owner, Repo: j.Repo, WorkflowID: j.WorkflowID, Ref: j.Ref,
@@ -241,14 +238,22 @@ func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
 // looked up before the dispatch may have been cached from before an
 // uninstall or suspension whose webhook has not arrived (or was lost), and
 // its token refused (404, 403); the cached entry is dropped so this lookup
-// asks GitHub. gone is true when the refusal was the App's
-// absence, not the job's own fault.
+// asks GitHub. gone is true when the refusal was the App's absence, not the
+// job's own fault.
 func (d *Dispatcher) installationGone(ctx context.Context, j core.Job) (why string, wait time.Duration, gone bool) {
 	d.gh.ForgetInstallationFor(j.Owner, j.Repo)
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	return unusable(j, in, err)
+}
+
+// unusable says why the App cannot dispatch j, given the result of looking
+// up its repository's installation, and how long j should wait: ok is false
+// when the installation is usable or the lookup failed for another reason.
+func unusable(j core.Job, in gh.Installation, err error) (why string, wait time.Duration, ok bool) {
 	switch {
 	case errors.Is(err, gh.ErrNotInstalled):
-		return fmt.Sprintf("the App is not installed on %s/%s (install it, or add the repository to its selection)", j.Owner, j.Repo), notInstalledBackoff, true
+		return fmt.Sprintf("the App is not installed on %s/%s (install it, or add the repository to its selection)",
+			j.Owner, j.Repo), notInstalledBackoff, true
 	case err == nil && in.Suspended:
 		return fmt.Sprintf("the App's installation %d on %s is suspended", in.ID, in.Account), suspendedBackoff, true
 	}
