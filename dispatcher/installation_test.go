@@ -203,16 +203,16 @@ func TestSuspendedAppJobsWaitAndResumeOnUnsuspend(t *testing.T) {
 		if err := e.sim.SendInstallation("suspend", id, ""); err != nil {
 			t.Fatal(err)
 		}
-		// The handler empties the installation cache after its commit: wait
-		// for that, not for the store, or the dispatch may still use the
-		// cached installation (and be refused, which is another test).
+		// Both the store and the client must know, or the dispatch may
+		// still use a cached installation (and be refused: another test).
 		e.waitFor("the suspension to be applied", 5*time.Second, func() bool {
+			ins, err := e.store.ListInstallations(context.Background())
+			if err != nil || len(ins) != 1 || ins[0].SuspendedAt == nil {
+				return false
+			}
 			in, err := e.gh.InstallationForRepo(context.Background(), "acme", "infra")
 			return err == nil && in.Suspended
 		})
-		if ins, err := e.store.ListInstallations(context.Background()); err != nil || len(ins) != 1 || ins[0].SuspendedAt == nil {
-			t.Fatalf("stored installations %+v (%v), want the suspended one", ins, err)
-		}
 		j := e.enqueue(tmplPlain)
 		e.waitsForInstallation(t, j.ID, "is suspended", 0)
 
