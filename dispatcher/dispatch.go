@@ -27,7 +27,7 @@ const suspendedBackoff = 10 * time.Minute
 const notInstalledBackoff = 5 * time.Minute
 
 // waitingPrefix starts the error a job carries while it waits for an
-// installation; the API and dashboard show it next to dispatch_after.
+// installation; the API and the dashboard's job card show it.
 const waitingPrefix = "waiting for the App's installation: "
 
 // afterDispatchTimeout bounds the store writes that record a dispatch's
@@ -272,7 +272,10 @@ func (d *Dispatcher) waitInstallation(ctx context.Context, log zerolog.Logger, j
 	after := d.now().Add(wait)
 	_, err := d.queue.Transition(wctx, store.TransitionRequest{
 		JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending, AttemptID: j.AttemptID,
-		DispatchAfter: &after, Error: waitingPrefix + why,
+		DispatchAfter: &after,
+		// The back-off is not part of the API's job, so the reason says it.
+		Error: waitingPrefix + why + "; next try at " + after.UTC().Format(time.RFC3339) +
+			", or as soon as an installation webhook says the App is usable",
 	})
 	if err != nil {
 		log.Error().Err(err).Str("reason", why).Msg("return job to pending to wait for the installation")
