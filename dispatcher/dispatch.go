@@ -20,6 +20,16 @@ import (
 // asking every few seconds would only burn API calls.
 const suspendedBackoff = 10 * time.Minute
 
+// notInstalledBackoff is how long a job waits when the App is not installed
+// on its repository. Installing it is done by hand too; the installation
+// webhook (created, unsuspend, repositories added) ends the wait at once,
+// so this is only the fallback when that delivery is lost.
+const notInstalledBackoff = 5 * time.Minute
+
+// waitingPrefix starts the error a job carries while it waits for an
+// installation; the API and the dashboard's job card show it.
+const waitingPrefix = "waiting for the App's installation: "
+
 // afterDispatchTimeout bounds the store writes that record a dispatch's
 // result. They run even when the pass's context ends (shutdown) because a
 // run that exists on GitHub should be recorded now rather than adopted by
@@ -35,11 +45,18 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 		return "", ErrKilled
 	}
 	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	if _, _, ok := unusable(j, in, err); ok {
+		// The cached answer may predate the installation webhook: another
+		// replica may have received it and emptied only its own cache.
+		// Before a job waits minutes, ask GitHub.
+		d.gh.ForgetInstallationFor(j.Owner, j.Repo)
+		in, err = d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	}
+	if why, wait, ok := unusable(j, in, err); ok {
+		return d.waitInstallation(ctx, log, j, why, wait)
+	}
 	if err != nil {
 		return d.notSent(ctx, log, j, fmt.Errorf("find the App's installation for %s/%s: %w", j.Owner, j.Repo, err), 0)
-	}
-	if in.Suspended {
-		return d.notSent(ctx, log, j, fmt.Errorf("the App's installation %d on %s is suspended", in.ID, in.Account), suspendedBackoff)
 	}
 	res, err := d.gh.Dispatch(ctx, gh.DispatchRequest{
 		InstallationID: in.ID, Owner: j.Owner, Repo: j.Repo, WorkflowID: j.WorkflowID, Ref: j.Ref,
@@ -61,6 +78,11 @@ func (d *Dispatcher) dispatchJob(ctx context.Context, j core.Job, wokeAt time.Ti
 				d.requestRepair(3 * d.opts.CorrelateDelay)
 			}
 			return OutcomeAmbiguous, nil
+		}
+		if gh.IsPermanent(err) {
+			if why, wait, gone := d.installationGone(ctx, j); gone {
+				return d.waitInstallation(ctx, log, j, why, wait)
+			}
 		}
 		return d.notSent(ctx, log, j, err, 0)
 	}
@@ -209,4 +231,59 @@ func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
 	if _, err := d.store.LinkGitHubRunToJob(ctx, runID, jobID); err != nil {
 		d.log.Warn().Err(err).Int64("job", jobID).Int64("run", runID).Msg("link GitHub jobs of the run")
 	}
+}
+
+// installationGone asks GitHub again, after a dispatch was refused, whether
+// the App is still installed on the job's repository. The installation
+// looked up before the dispatch may have been cached from before an
+// uninstall or suspension whose webhook has not arrived (or was lost), and
+// its token refused (404, 403); the cached entry is dropped so this lookup
+// asks GitHub. gone is true when the refusal was the App's absence, not the
+// job's own fault.
+func (d *Dispatcher) installationGone(ctx context.Context, j core.Job) (why string, wait time.Duration, gone bool) {
+	d.gh.ForgetInstallationFor(j.Owner, j.Repo)
+	in, err := d.gh.InstallationForRepo(ctx, j.Owner, j.Repo)
+	return unusable(j, in, err)
+}
+
+// unusable says why the App cannot dispatch j, given the result of looking
+// up its repository's installation, and how long j should wait: ok is false
+// when the installation is usable or the lookup failed for another reason.
+func unusable(j core.Job, in gh.Installation, err error) (why string, wait time.Duration, ok bool) {
+	switch {
+	case errors.Is(err, gh.ErrNotInstalled):
+		return fmt.Sprintf("the App is not installed on %s/%s (install it, or add the repository to its selection)",
+			j.Owner, j.Repo), notInstalledBackoff, true
+	case err == nil && in.Suspended:
+		return fmt.Sprintf("the App's installation %d on %s is suspended", in.ID, in.Account), suspendedBackoff, true
+	}
+	return "", 0, false
+}
+
+// waitInstallation returns a job that cannot be dispatched for want of a
+// usable installation to pending, with the reason in its error and a long
+// back-off: it is not the job's fault, so it must not fail, and polling
+// GitHub every few seconds would not make an owner install the App sooner.
+// The installation webhook clears the back-off and wakes the dispatcher
+// (docs/ARCHITECTURE.md, "Event flow").
+func (d *Dispatcher) waitInstallation(ctx context.Context, log zerolog.Logger, j core.Job, why string, wait time.Duration) (string, error) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterDispatchTimeout)
+	defer cancel()
+	after := d.now().Add(wait)
+	_, err := d.queue.Transition(wctx, store.TransitionRequest{
+		JobID: j.ID, From: core.StatusDispatching, To: core.StatusPending, AttemptID: j.AttemptID,
+		DispatchAfter: &after,
+		// The back-off is not part of the API's job, so the reason says it.
+		Error: waitingPrefix + why + "; next try at " + after.UTC().Format(time.RFC3339) +
+			", or as soon as an installation webhook says the App is usable",
+	})
+	if err != nil {
+		log.Error().Err(err).Str("reason", why).Msg("return job to pending to wait for the installation")
+	} else {
+		log.Warn().Str("reason", why).Dur("backoff", wait).
+			Msg("job waits for the App's installation; an installation webhook resumes it")
+		time.AfterFunc(wait, func() { d.Wake("installation back-off over") })
+	}
+	d.metrics.Dispatched(j.GroupID, OutcomeWaiting)
+	return OutcomeWaiting, nil
 }

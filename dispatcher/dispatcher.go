@@ -20,6 +20,9 @@ import (
 type GitHub interface {
 	InstallationForRepo(ctx context.Context, owner, repo string) (gh.Installation, error)
 	InstallationForOwner(ctx context.Context, owner string) (gh.Installation, error)
+	// ForgetInstallationFor drops the cached installation of owner and
+	// owner/repo (repo may be empty), so the next lookup asks GitHub.
+	ForgetInstallationFor(owner, repo string)
 	// BotLogin is the App's bot login, the actor of the runs it dispatches.
 	BotLogin(ctx context.Context) (string, error)
 	Dispatch(ctx context.Context, req gh.DispatchRequest) (gh.DispatchResult, error)
@@ -94,6 +97,7 @@ const (
 	OutcomeAmbiguous = "ambiguous" // a 5xx or broken connection: the run may exist
 	OutcomeRetry     = "retry"     // transient error: back to pending with back-off
 	OutcomeFailed    = "failed"    // permanent error: the job failed
+	OutcomeWaiting   = "waiting"   // no usable installation: back to pending until one appears
 )
 
 // Kill points, in the order a dispatch passes them (see Options.KillPoint).

@@ -114,7 +114,7 @@ func (d *Dispatcher) dispatchClaimed(ctx context.Context, claimed []core.Job, wo
 				return
 			}
 			rep.Outcomes[outcome]++
-			freed = freed || outcome == OutcomeFailed || outcome == OutcomeRetry
+			freed = freed || outcome == OutcomeFailed || outcome == OutcomeRetry || outcome == OutcomeWaiting
 		}()
 	}
 	wg.Wait()

@@ -72,11 +72,18 @@ func (d *Dispatcher) reconcileScope(ctx context.Context, scope string) error {
 	if err != nil {
 		return fmt.Errorf("reconcile runners: %w", err)
 	}
-	var in gh.Installation
-	if sc.Org != "" {
-		in, err = d.gh.InstallationForOwner(ctx, sc.Org)
-	} else {
-		in, err = d.gh.InstallationForRepo(ctx, sc.Owner, sc.Repo)
+	lookup := func() (gh.Installation, error) {
+		if sc.Org != "" {
+			return d.gh.InstallationForOwner(ctx, sc.Org)
+		}
+		return d.gh.InstallationForRepo(ctx, sc.Owner, sc.Repo)
+	}
+	in, err := lookup()
+	if errors.Is(err, gh.ErrNotInstalled) || err == nil && in.Suspended {
+		// The cached answer may predate an installation webhook another
+		// replica received (and asked for this listing): ask GitHub.
+		d.gh.ForgetInstallationFor(sc.Org+sc.Owner, sc.Repo)
+		in, err = lookup()
 	}
 	if err != nil {
 		return fmt.Errorf("reconcile runners of %s: find installation: %w", scope, err)

@@ -19,6 +19,14 @@ import (
 // ended on its own" and read its conclusion.
 var ErrRunCompleted = errors.New("run already completed")
 
+// ErrNotInstalled is wrapped by InstallationForOwner and InstallationForRepo
+// when GitHub answers 404: the App is not installed on that account or
+// repository (uninstalled, or the repository is outside the selection). It
+// is a state that an installation webhook ends, not a refusal of the request,
+// so the dispatcher keeps the job waiting instead of failing it (see
+// docs/ARCHITECTURE.md, "Dispatch protocol").
+var ErrNotInstalled = errors.New("the App is not installed")
+
 // ErrInvalidRequest is wrapped by errors for requests that were refused
 // before anything was sent (missing owner, bad scope, ...).
 var ErrInvalidRequest = errors.New("invalid request")

@@ -3,6 +3,7 @@ package gh
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/google/go-github/v89/github"
@@ -49,7 +50,7 @@ func (c *Client) InstallationForOwner(ctx context.Context, owner string) (Instal
 	key := ownerKey(owner)
 	if in, err, ok := c.installs.get(key); ok {
 		if err != nil {
-			return Installation{}, wrapf(err, "find installation for %s", owner)
+			return Installation{}, wrapf(notInstalled(err), "find installation for %s", owner)
 		}
 		return in, nil
 	}
@@ -66,7 +67,7 @@ func (c *Client) InstallationForOwner(ctx context.Context, owner string) (Instal
 		if err != nil {
 			err = classify(err, endpoint(http.MethodGet, epUserInstallation), true, now)
 			c.installs.putMissing(key, err)
-			return Installation{}, wrapf(err, "find installation for %s", owner)
+			return Installation{}, wrapf(notInstalled(err), "find installation for %s", owner)
 		}
 	}
 	out := installationFrom(in)
@@ -84,7 +85,7 @@ func (c *Client) InstallationForRepo(ctx context.Context, owner, repo string) (I
 	key := repoKey(owner, repo)
 	if in, err, ok := c.installs.get(key); ok {
 		if err != nil {
-			return Installation{}, wrapf(err, "find installation for %s/%s", owner, repo)
+			return Installation{}, wrapf(notInstalled(err), "find installation for %s/%s", owner, repo)
 		}
 		return in, nil
 	}
@@ -92,7 +93,7 @@ func (c *Client) InstallationForRepo(ctx context.Context, owner, repo string) (I
 	if err != nil {
 		err = classify(err, ep, true, c.now())
 		c.installs.putMissing(key, err)
-		return Installation{}, wrapf(err, "find installation for %s/%s", owner, repo)
+		return Installation{}, wrapf(notInstalled(err), "find installation for %s/%s", owner, repo)
 	}
 	out := installationFrom(in)
 	c.installs.put(key, out)
@@ -124,6 +125,29 @@ func (c *Client) ListInstallations(ctx context.Context) ([]Installation, error) 
 // webhook handlers call it when installations change.
 func (c *Client) ForgetInstallations() {
 	c.installs.forgetAll()
+}
+
+// ForgetInstallationFor drops what the cache holds for owner and, when repo
+// is not empty, owner/repo, so the next lookup asks GitHub. The dispatcher
+// calls it before it lets a job wait for an installation or re-checks one
+// after a refused dispatch: the cached answer may predate an installation
+// webhook another replica received, and a token of an uninstalled App can
+// still be cached and answer 403, which does not forget the entry by itself.
+func (c *Client) ForgetInstallationFor(owner, repo string) {
+	keys := []string{ownerKey(owner)}
+	if repo != "" {
+		keys = append(keys, repoKey(owner, repo))
+	}
+	c.installs.drop(keys...)
+}
+
+// notInstalled marks an installation lookup's 404 with ErrNotInstalled,
+// keeping the APIError (status, endpoint) reachable through errors.As.
+func notInstalled(err error) error {
+	if isStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("%w: %w", ErrNotInstalled, err)
+	}
+	return err
 }
 
 // isStatus reports whether err is an APIError with that status.

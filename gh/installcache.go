@@ -91,6 +91,15 @@ func (ic *installCache) forgetAll() {
 	clear(ic.entries)
 }
 
+// drop removes the entries keys, whatever they hold.
+func (ic *installCache) drop(keys ...string) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	for _, k := range keys {
+		delete(ic.entries, k)
+	}
+}
+
 // forgetInstallation drops every entry that names inst.
 func (ic *installCache) forgetInstallation(inst int64) {
 	ic.mu.Lock()

@@ -2,6 +2,7 @@ package gh_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -277,4 +278,38 @@ func TestInstallationCacheCorrectsItself(t *testing.T) {
 			t.Fatalf("after the installation webhook: got %+v (err %v), want 11", in, err)
 		}
 	})
+}
+
+// TestNotInstalledIsItsOwnError: a 404 from an installation lookup wraps
+// ErrNotInstalled (the dispatcher waits on it rather than failing the job)
+// and still carries the classified 404; a cached installation dropped with
+// ForgetInstallationFor is asked for again.
+func TestNotInstalledIsItsOwnError(t *testing.T) {
+	w, c := newInstallWorld(t)
+	w.set(func(w *installWorld) { w.excluded["acme/gone"] = true })
+	for name, lookup := range map[string]func() error{
+		"owner": func() error { _, err := c.InstallationForOwner(ctxT(t), "nobody"); return err },
+		"repo":  func() error { _, err := c.InstallationForRepo(ctxT(t), "acme", "gone"); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, when := range []string{"asked", "cached"} {
+				err := lookup()
+				var ae *gh.APIError
+				if !errors.Is(err, gh.ErrNotInstalled) || !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+					t.Fatalf("%s: %v: want ErrNotInstalled wrapping the 404", when, err)
+				}
+			}
+		})
+	}
+	if _, err := c.InstallationForRepo(ctxT(t), "acme", "infra"); err != nil {
+		t.Fatal(err)
+	}
+	w.set(func(w *installWorld) { w.suspended[7] = true })
+	if in, _ := c.InstallationForRepo(ctxT(t), "acme", "infra"); in.Suspended {
+		t.Fatal("the cache was not in use: this check proves nothing")
+	}
+	c.ForgetInstallationFor("acme", "infra")
+	if in, err := c.InstallationForRepo(ctxT(t), "acme", "infra"); err != nil || !in.Suspended {
+		t.Fatalf("after ForgetInstallationFor: %+v, %v; want the suspended installation asked again", in, err)
+	}
 }

@@ -49,6 +49,7 @@ type Jobs interface {
 	AttachRunTx(ctx context.Context, q *store.Q, jobID, runID int64, runURL string) (queue.Outcome, error)
 	CheckLabelsTx(ctx context.Context, q *store.Q, job core.Job, runsOn []string) (queue.LabelCheck, error)
 	FinishTx(ctx context.Context, q *store.Q, jobID int64, conclusion, runnerName string) (queue.Outcome, error)
+	ResumeOwnerTx(ctx context.Context, q *store.Q, owner string) ([]queue.Outcome, error)
 	Emit(out queue.Outcome)
 }
 

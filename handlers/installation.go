@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,8 +51,10 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 			}
 			return h.suspend(ctx, q, in, &at)
 		case "unsuspend":
-			fx.wake("installation unsuspended")
-			return h.suspend(ctx, q, in, nil)
+			if err := h.suspend(ctx, q, in, nil); err != nil {
+				return err
+			}
+			return h.resume(ctx, q, fx, in.GetAccount().GetLogin(), "installation unsuspended")
 		default: // created, new_permissions_accepted, and whatever GitHub adds
 			if err := upsertInstallation(ctx, q, in, ""); err != nil {
 				return err
@@ -59,8 +62,7 @@ func (h *Installation) Handle(ctx context.Context, eventType, deliveryID string,
 			if err := q.AddInstallationRepos(ctx, in.GetID(), repoRefs(ev.Repositories)); err != nil {
 				return err
 			}
-			fx.wake("installation " + ev.GetAction())
-			return nil
+			return h.resume(ctx, q, fx, in.GetAccount().GetLogin(), "installation "+ev.GetAction())
 		}
 	})
 	if err != nil {
@@ -121,7 +123,7 @@ func (h *InstallationRepositories) Handle(ctx context.Context, eventType, delive
 			return err
 		}
 		if len(added) > 0 {
-			fx.wake("repositories added to installation")
+			return h.resume(ctx, q, fx, in.GetAccount().GetLogin(), "repositories added to installation")
 		}
 		return nil
 	})
@@ -130,6 +132,72 @@ func (h *InstallationRepositories) Handle(ctx context.Context, eventType, delive
 	}
 	logRepos(log, added, removed)
 	return nil
+}
+
+// resume makes an installation that became usable on account take effect
+// at once rather than at the next reconcile: the jobs of account that
+// waited for it lose their back-off, the runner scopes of account's groups
+// are re-listed now (while the App was away no workflow_job webhook told us
+// about them), and the dispatcher is woken (docs/ARCHITECTURE.md, "Event
+// flow").
+func (b *base) resume(ctx context.Context, q *store.Q, fx *effects, account, why string) error {
+	outs, err := b.queue.ResumeOwnerTx(ctx, q, account)
+	if err != nil {
+		return fmt.Errorf("resume the jobs of %s: %w", account, err)
+	}
+	fx.jobs = append(fx.jobs, outs...)
+	scopes, err := ownerScopes(ctx, q, account)
+	if err != nil {
+		return err
+	}
+	for _, s := range scopes {
+		fx.schedule(s, 0)
+	}
+	fx.wake(why)
+	return nil
+}
+
+// ownerScopes are the runner scopes of the enabled groups that belong to
+// account: a group's runner_scope on account, or "org:account" for a group
+// without one whose templates run in account's repositories (the scopes the
+// reconciler lists, see dispatcher.Scopes).
+func ownerScopes(ctx context.Context, q *store.Q, account string) ([]string, error) {
+	groups, err := q.ListGroups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the runner scopes of %s: %w", account, err)
+	}
+	var out []string
+	for _, g := range groups {
+		if !g.Enabled {
+			continue
+		}
+		if g.RunnerScope != "" {
+			if scopeOwner(g.RunnerScope) == strings.ToLower(account) {
+				out = append(out, g.RunnerScope)
+			}
+			continue
+		}
+		ts, err := q.ListTemplates(ctx, g.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list the runner scopes of %s: templates of group %s: %w", account, g.ID, err)
+		}
+		for _, t := range ts {
+			if strings.EqualFold(t.Owner, account) {
+				out = append(out, "org:"+strings.ToLower(t.Owner))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// scopeOwner is the lower-cased account of "org:NAME" or "repo:OWNER/NAME".
+func scopeOwner(scope string) string {
+	kind, rest, _ := strings.Cut(scope, ":")
+	if kind == "repo" {
+		rest, _, _ = strings.Cut(rest, "/")
+	}
+	return strings.ToLower(rest)
 }
 
 func logRepos(log zerolog.Logger, added, removed []store.RepoRef) {

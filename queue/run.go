@@ -126,3 +126,19 @@ func (s *Service) inTx(ctx context.Context, fn func(q *store.Q) (Outcome, error)
 	s.Emit(out)
 	return out.Job, nil
 }
+
+// ResumeOwnerTx clears the back-off of owner's pending jobs, on the caller's
+// transaction: the App's installation on owner appeared or was unsuspended,
+// so the jobs that waited for it may be dispatched now rather than when
+// their back-off ends. Emit each Outcome after the commit.
+func (s *Service) ResumeOwnerTx(ctx context.Context, q *store.Q, owner string) ([]Outcome, error) {
+	jobs, err := q.ResumeOwnerJobs(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(jobs))
+	for i, j := range jobs {
+		out[i] = Outcome{Job: j, announce: announceJob}
+	}
+	return out, nil
+}

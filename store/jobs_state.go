@@ -53,7 +53,9 @@ func (q *Q) Transition(ctx context.Context, r TransitionRequest) (core.Job, erro
 		if r.NewAttemptID == "" {
 			return core.Job{}, fmt.Errorf("%s: a new attempt id is required: %w", what, ErrInvalid)
 		}
-		set = append(set, "attempt_id = ?", "dispatching_at = ?", "dispatch_after = NULL")
+		// A new attempt clears the reason the last one waited for (an
+		// installation that was missing): it no longer describes the job.
+		set = append(set, "attempt_id = ?", "dispatching_at = ?", "dispatch_after = NULL", "error = ''")
 		args = append(args, r.NewAttemptID, now)
 	case r.To == core.StatusPending:
 		set = append(set, "dispatch_after = ?")
@@ -135,7 +137,7 @@ func (q *Q) ClaimNextPending(ctx context.Context, groupID string, n int, newAtte
 		}
 		for _, id := range ids {
 			j, err := q.updateJobWhere(ctx, id,
-				"status = ?, attempt_id = ?, dispatching_at = ?, dispatch_after = NULL",
+				"status = ?, attempt_id = ?, dispatching_at = ?, dispatch_after = NULL, error = ''",
 				[]any{core.StatusDispatching, newAttempt(), now},
 				"status = ? AND paused = ?", []any{core.StatusPending, false})
 			if errors.Is(err, ErrConflict) {
