@@ -51,6 +51,9 @@ type Metrics interface {
 	Reconciled(scope string, err error)
 	// Redelivered: a failed webhook delivery of event was sent again.
 	Redelivered(event string)
+	// LabelMismatch: a run of group's template asks for runs-on labels no
+	// runner of the group has (found when its GitHub jobs were linked).
+	LabelMismatch(group, template string)
 }
 
 // Store is what the dispatcher reads from the database, and the GitHub-job
@@ -457,3 +460,4 @@ func (nopMetrics) DispatchLatency(string, time.Duration) {}
 func (nopMetrics) StartTimedOut(string)                  {}
 func (nopMetrics) Reconciled(string, error)              {}
 func (nopMetrics) Redelivered(string)                    {}
+func (nopMetrics) LabelMismatch(string, string)          {}
