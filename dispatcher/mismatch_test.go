@@ -3,7 +3,6 @@ package dispatcher
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -96,8 +95,9 @@ func TestLabelMismatchedRunHoldsNoRunner(t *testing.T) {
 	})
 }
 
-// queuedFirstGitHub answers a dispatch only once the run's queued
-// workflow_job has been applied, as happens when GitHub's webhook overtakes
+// queuedFirstGitHub answers a dispatch only once a workflow_job of the run
+// (its queued one, or a later one for a run picked up at once) has been
+// applied, as happens when GitHub's webhook overtakes
 // its answer: the delivery finds no job of ours yet.
 type queuedFirstGitHub struct {
 	GitHub
@@ -110,11 +110,11 @@ func (g queuedFirstGitHub) Dispatch(ctx context.Context, req gh.DispatchRequest)
 		return res, err
 	}
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		q, err := g.e.store.QueuedGitHubJobs(ctx)
+		gjs, err := g.e.store.GitHubJobsOfRun(ctx, res.RunID)
 		if err != nil {
 			return res, err
 		}
-		if slices.ContainsFunc(q, func(j store.GitHubJob) bool { return j.RunID == res.RunID }) {
+		if len(gjs) > 0 {
 			return res, nil
 		}
 	}

