@@ -12,7 +12,9 @@ type GroupLoad struct {
 	// not backing off).
 	Pending int
 	// InFlight counts our jobs dispatched but not yet started
-	// (dispatching or triggered). Each will need a runner of the group.
+	// (dispatching or triggered). Each will need a runner of the group; a
+	// run flagged for a label mismatch will not, and is left out (its
+	// queued GitHub jobs come as QueuedDemand instead).
 	InFlight int
 	// Running counts our jobs that hold a runner now.
 	Running int

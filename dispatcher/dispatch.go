@@ -226,10 +226,58 @@ func (d *Dispatcher) cancelRun(ctx context.Context, log zerolog.Logger, j core.J
 // linkRun marks the GitHub jobs of runID as ours. GitHub sends the run's
 // workflow_job queued within milliseconds of the dispatch, often before the
 // run id is recorded; unlinked, that job would count as foreign demand on
-// top of our in-flight job and hold a second runner back.
+// top of our in-flight job and hold a second runner back. Its delivery
+// found no job of ours and so checked no labels: that check is made here.
 func (d *Dispatcher) linkRun(ctx context.Context, runID, jobID int64) {
-	if _, err := d.store.LinkGitHubRunToJob(ctx, runID, jobID); err != nil {
+	n, err := d.store.LinkGitHubRunToJob(ctx, runID, jobID)
+	if err != nil {
 		d.log.Warn().Err(err).Int64("job", jobID).Int64("run", runID).Msg("link GitHub jobs of the run")
+		return
+	}
+	if n > 0 {
+		d.checkLabelsOfRun(ctx, runID, jobID)
+	}
+}
+
+// checkLabelsOfRun has the queue compare the runs-on labels of the run's
+// still-queued GitHub jobs with the runners of the job's group, as a
+// workflow_job queued delivery does (docs/ARCHITECTURE.md, "Runner state
+// from webhooks"). A newly flagged run holds no runner any more, so the
+// dispatcher is woken.
+func (d *Dispatcher) checkLabelsOfRun(ctx context.Context, runID, jobID int64) {
+	log := d.log.With().Int64("job", jobID).Int64("run", runID).Logger()
+	j, err := d.store.GetJob(ctx, jobID)
+	if err != nil {
+		log.Warn().Err(err).Msg("check runs-on labels of the run")
+		return
+	}
+	gjs, err := d.store.GitHubJobsOfRun(ctx, runID)
+	if err != nil {
+		log.Warn().Err(err).Msg("check runs-on labels of the run")
+		return
+	}
+	for _, gj := range gjs {
+		if rank, _ := gj.Status.Rank(); rank != 0 {
+			continue // started or done: its runner is known
+		}
+		c, err := d.queue.CheckLabels(ctx, j, gj.Labels)
+		if err != nil {
+			log.Warn().Err(err).Int64("github_job", gj.ID).Msg("check runs-on labels of the run")
+			return
+		}
+		if c.Outcome.Changed() {
+			j = c.Outcome.Job
+		}
+		if len(c.Missing) == 0 {
+			continue
+		}
+		log.Warn().Str("group", j.GroupID).Str("template", j.TemplateID).Strs("runs_on", gj.Labels).
+			Strs("missing", c.Missing).Strs("group_labels", c.GroupLabels).
+			Msg("label mismatch: the run asks for labels no runner of its group has")
+		d.metrics.LabelMismatch(j.GroupID, j.TemplateID)
+		if c.Outcome.Changed() && !j.Status.Terminal() {
+			d.Wake("label mismatch: run holds no runner")
+		}
 	}
 }
 

@@ -54,6 +54,9 @@ type Metrics interface {
 	Reconciled(scope string, err error)
 	// Redelivered: a failed webhook delivery of event was sent again.
 	Redelivered(event string)
+	// LabelMismatch: a run of group's template asks for runs-on labels no
+	// runner of the group has (found when its GitHub jobs were linked).
+	LabelMismatch(group, template string)
 }
 
 // Store is what the dispatcher reads from the database, and the GitHub-job
@@ -160,11 +163,13 @@ type Options struct {
 	// redelivered; default 1h, negative disables the sweeper.
 	RedeliverWindow time.Duration
 	// RedeliverInterval is the longest time between two scans for failed
-	// deliveries (dispatcher.redeliver_interval). A reconcile scans sooner, at most once per
-	// reconcile, when it found what a lost webhook leaves behind (a runner
-	// whose busy state the listing contradicts, a run that moved on
-	// unannounced) or when the last scan left deliveries for later, and the
-	// first reconcile after start always scans.
+	// deliveries (dispatcher.redeliver_interval). Run scans on a timer of
+	// its own, so a long ReconcileInterval does not stretch it. A reconcile
+	// scans sooner, at most once per reconcile, when it found what a lost
+	// webhook leaves behind (a runner whose busy state the listing
+	// contradicts, a run that moved on unannounced) or when the last scan
+	// left deliveries for later, and the first reconcile after start always
+	// scans.
 	RedeliverInterval time.Duration
 	// MaxRedeliveries caps the failed deliveries redelivered by one scan;
 	// default 50 (with the default reconcile_interval, at most 600 of the
@@ -366,7 +371,8 @@ func (d *Dispatcher) requestRepair(delay time.Duration) {
 
 // Run dispatches and reconciles until ctx ends. Call it only while holding
 // leadership. It reconciles once at start, then serves wake-ups, the safety
-// tick, the reconcile period and scheduled scopes. Reconciles run on their
+// tick, the reconcile period, scheduled scopes and the delivery scans'
+// own timer (RedeliverInterval). Reconciles run on their
 // own goroutine so a slow listing never delays a dispatch, and a pass's
 // dispatch requests run on their own goroutines so a wake-up that arrives
 // while GitHub is still answering (hundreds of milliseconds) is served at
@@ -382,6 +388,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		defer wg.Done()
 		d.reconcileLoop(ctx)
 	}()
+	if d.opts.RedeliverWindow >= 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.sweepLoop(ctx)
+		}()
+	}
 	d.Wake("start")
 	tick := time.NewTicker(d.opts.Interval)
 	defer tick.Stop()
@@ -461,3 +474,4 @@ func (nopMetrics) DispatchLatency(string, time.Duration) {}
 func (nopMetrics) StartTimedOut(string)                  {}
 func (nopMetrics) Reconciled(string, error)              {}
 func (nopMetrics) Redelivered(string)                    {}
+func (nopMetrics) LabelMismatch(string, string)          {}

@@ -193,8 +193,11 @@ func TestGHESQueuedRunAttachedByReconcile(t *testing.T) {
 		if j.Status != core.StatusTriggered || j.RunID != run.ID || j.RunURL == "" {
 			t.Fatalf("job %s run %d url %q, want triggered with run %d", j.Status, j.RunID, j.RunURL, run.ID)
 		}
-		if got := rec.jobChanges(stuck.ID); len(got) != 1 || got[0].RunID != run.ID {
-			t.Fatalf("announced %+v, want the attached run once", got)
+		// Attaching links the run's queued job, whose delivery found no job
+		// of ours: its labels are checked then, and the flag announced.
+		if got := rec.jobChanges(stuck.ID); len(got) != 2 || got[0].RunID != run.ID || got[0].LabelMismatch != "" ||
+			got[1].LabelMismatch == "" {
+			t.Fatalf("announced %+v, want the attached run once, then its label mismatch", got)
 		}
 		q, err := e.store.QueuedGitHubJobs(context.Background())
 		if err != nil {

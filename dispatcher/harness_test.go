@@ -55,6 +55,12 @@ type envOptions struct {
 	// ignoreJobCompleted drops workflow_job completed events: with
 	// ignoreRunCompleted, every completion webhook of a run is lost.
 	ignoreJobCompleted bool
+	// ignoreJobQueued drops workflow_job queued events, so no run is ever
+	// flagged for a label mismatch: a run that never starts looks lost.
+	ignoreJobQueued bool
+	// queuedAfterRun holds a workflow_job queued delivery until the run is
+	// recorded on our job (up to 2s), so the delivery finds the job.
+	queuedAfterRun bool
 }
 
 type env struct {
@@ -312,6 +318,7 @@ type metricsRecorder struct {
 	timedOut    map[string]int
 	reconciled  int
 	redelivered int
+	mismatches  []string
 }
 
 func (m *metricsRecorder) CycleDone(time.Duration) { m.mu.Lock(); m.cycles++; m.mu.Unlock() }
@@ -338,6 +345,17 @@ func (m *metricsRecorder) StartTimedOut(group string) {
 }
 func (m *metricsRecorder) Reconciled(string, error) { m.mu.Lock(); m.reconciled++; m.mu.Unlock() }
 func (m *metricsRecorder) Redelivered(string)       { m.mu.Lock(); m.redelivered++; m.mu.Unlock() }
+func (m *metricsRecorder) LabelMismatch(group, template string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mismatches = append(m.mismatches, group+"/"+template)
+}
+
+func (m *metricsRecorder) mismatchCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.mismatches)
+}
 
 func (m *metricsRecorder) count(key string) int {
 	m.mu.Lock()

@@ -197,11 +197,23 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	}
 
 	running, inFlight := map[string]int{}, map[string]int{}
+	var mismatched map[int64]bool // nil in the usual case: no flagged run
 	now := d.now()
 	for _, j := range active {
 		switch {
 		case j.Status == core.StatusRunning && holding[j.ID]:
 			running[j.GroupID]++
+		case j.LabelMismatch && j.Status != core.StatusRunning:
+			// Its run asks for labels no runner of its group has, so no
+			// runner of the group will take it: it holds none, at once
+			// rather than after start_timeout. Its GitHub jobs still
+			// waiting count below as any other queued demand, so a runner
+			// elsewhere that GitHub could give them stays reserved
+			// (docs/ARCHITECTURE.md, "Dispatch protocol").
+			if mismatched == nil {
+				mismatched = map[int64]bool{}
+			}
+			mismatched[j.ID] = true
 		case done[j.ID]:
 			// Every job of its run finished on its runner; only the run's
 			// own completed event is still on its way. The runner the
@@ -234,9 +246,10 @@ func (d *Dispatcher) snapshot(ctx context.Context) (core.CapacityInput, error) {
 	}
 	for _, q := range queued {
 		// Jobs of our own runs are already counted as in-flight (or hold
-		// a runner as running). A run dispatched without run details is
-		// not linked yet and counts twice until correlated: cautious.
-		if q.JobID != 0 {
+		// a runner as running), except a flagged run's. A run dispatched
+		// without run details is not linked yet and counts twice until
+		// correlated: cautious.
+		if q.JobID != 0 && !mismatched[q.JobID] {
 			continue
 		}
 		in.Queued = append(in.Queued, core.QueuedDemand{Labels: q.Labels})

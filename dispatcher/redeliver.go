@@ -133,8 +133,9 @@ func (d *Dispatcher) endSweep(start time.Time, listed bool, leftover *gh.Deliver
 }
 
 // redeliver asks GitHub to send again the App's webhook deliveries that
-// failed within RedeliverWindow, at most once per RedeliverInterval unless
-// there is evidence of lost webhooks (see Options.RedeliverInterval). Each
+// failed within RedeliverWindow, once per RedeliverInterval (sweepLoop's
+// timer, or a reconcile that comes first) and sooner when there is evidence
+// of lost webhooks (see Options.RedeliverInterval). Each
 // delivery is redelivered at most once: a GUID whose newest attempt
 // already is a redelivery is left alone, and so is one this process
 // already redelivered.
@@ -202,6 +203,54 @@ func (d *Dispatcher) redeliver(ctx context.Context) error {
 	}
 	d.endSweep(start, true, leftover, reason)
 	return errs
+}
+
+// sweepLoop scans for failed deliveries on its own timer, RedeliverInterval
+// after the last scan began (whoever made it), so the promise of
+// dispatcher.redeliver_interval holds whatever reconcile_interval is: with
+// scans only inside reconciles, a 10m reconcile_interval left a failed
+// workflow_job completed (a runner busy to us) for 10 minutes. A scan that
+// could not list waits a full interval (GitHub is unwell; the next
+// reconcile tries too), so a failing GitHub is not asked every second.
+func (d *Dispatcher) sweepLoop(ctx context.Context) {
+	t := time.NewTimer(d.nextSweepIn())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wait := d.opts.RedeliverInterval
+		if err := d.redeliver(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Warn().Err(err).Msg("scheduled scan of failed webhook deliveries")
+		} else {
+			wait = d.nextSweepIn()
+		}
+		t.Reset(wait)
+	}
+}
+
+// minSweepGap is sweepLoop's wait when a scan is due but another one (a
+// reconcile's) is under way.
+const minSweepGap = time.Second
+
+// nextSweepIn is how long until the next scan is due: RedeliverInterval
+// after the last one began. Before the first scan (the start-up reconcile
+// makes it) it is a full interval.
+func (d *Dispatcher) nextSweepIn() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.sweep.lastScan.IsZero() {
+		return d.opts.RedeliverInterval
+	}
+	if left := d.sweep.lastScan.Add(d.opts.RedeliverInterval).Sub(d.now()); left > 0 {
+		return left
+	}
+	return minSweepGap // due, but a scan is under way
 }
 
 func (d *Dispatcher) rememberRedelivered(guid string) {

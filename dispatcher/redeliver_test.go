@@ -14,6 +14,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/core"
 	"github.com/ethpandaops/dispatchoor/gh"
 	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/store"
 	"github.com/ethpandaops/dispatchoor/store/storetest"
 	"github.com/ethpandaops/dispatchoor/tools/ghsim"
 )
@@ -365,6 +366,60 @@ func TestSweepRemembersWhereItStopped(t *testing.T) {
 		}
 		if !slices.Equal(f.sent, []int64{1, 2, 3, 4}) || len(f.sinces) != 2 {
 			t.Fatalf("redelivered %v in %d scans, want every one but the refused 5, in 2", f.sent, len(f.sinces))
+		}
+	})
+}
+
+// redeliver_interval is the longest time between two scans whatever
+// reconcile_interval is: a failed workflow_run completed is redelivered,
+// and its job finished, within redeliver_interval while the next reconcile
+// is an hour away.
+func TestRedeliverIntervalHonouredBetweenReconciles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const interval = 3 * time.Second
+		e := newEnv(t, s, envOptions{runners: 1, jobDuration: 20 * time.Millisecond})
+		d := e.dispatcher(func(o *Options) {
+			o.RedeliverWindow, o.RedeliverInterval = time.Hour, interval
+			o.ReconcileInterval = time.Hour
+		})
+		e.failHooks.Store(true)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- d.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}()
+		e.waitFor("the start-up reconcile's scan", 5*time.Second, func() bool { return e.scans() == 1 })
+		j := e.enqueue(tmplPlain)
+		e.waitFor("the run to complete on GitHub", 5*time.Second, func() bool {
+			r, ok := e.sim.GetRun(e.job(j.ID).RunID)
+			return ok && r.Status == ghsim.StatusCompleted
+		})
+		if err := e.sim.WaitIdle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.scans(); n != 1 {
+			t.Fatalf("%d scans before the receiver came back; the test needs the deliveries to fail between two scans", n)
+		}
+		if got := e.job(j.ID).Status; got.Terminal() {
+			t.Fatalf("job %s although every webhook failed", got)
+		}
+		failedAt := time.Now()
+		e.failHooks.Store(false)
+		// The scan itself is what redeliver_interval promises; applying
+		// what it redelivers then takes the simulator a moment more.
+		e.waitFor("the next scan", interval+time.Second, func() bool { return e.scans() >= 2 })
+		scanned := time.Since(failedAt)
+		e.waitFor("the failed completion to be redelivered", 5*time.Second, func() bool {
+			return e.job(j.ID).Status == core.StatusCompleted
+		})
+		t.Logf("scanned %s and job completed %s after its webhooks failed (redeliver_interval %s, reconcile_interval 1h)",
+			scanned.Round(time.Millisecond), time.Since(failedAt).Round(time.Millisecond), interval)
+		if e.metrics.redeliveredCount() == 0 {
+			t.Fatal("job completed without a redelivery")
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethpandaops/dispatchoor/core"
+	"github.com/ethpandaops/dispatchoor/queue"
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
@@ -57,7 +58,7 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.Header.Get("X-GitHub-Event") {
 	case "workflow_job":
-		if p.Action != "completed" || !h.e.opts.ignoreJobCompleted {
+		if (p.Action != "completed" || !h.e.opts.ignoreJobCompleted) && (p.Action != "queued" || !h.e.opts.ignoreJobQueued) {
 			err = h.workflowJob(r.Context(), p)
 		}
 	case "workflow_run":
@@ -84,6 +85,10 @@ func (h *webhookReceiver) ourJob(ctx context.Context, runID int64) (core.Job, bo
 func (h *webhookReceiver) workflowJob(ctx context.Context, p hookPayload) error {
 	wj := p.WorkflowJob
 	j, ours, err := h.ourJob(ctx, wj.RunID)
+	for wait := time.Now().Add(2 * time.Second); err == nil && !ours && wj.Status == "queued" && h.e.opts.queuedAfterRun && time.Now().Before(wait); {
+		time.Sleep(2 * time.Millisecond)
+		j, ours, err = h.ourJob(ctx, wj.RunID)
+	}
 	if err != nil {
 		return err
 	}
@@ -94,8 +99,14 @@ func (h *webhookReceiver) workflowJob(ctx context.Context, p hookPayload) error 
 		gj.JobID = j.ID
 	}
 	applied, err := h.e.store.ApplyGitHubJob(ctx, gj)
-	if err != nil || !applied || wj.RunnerID == 0 {
+	if err != nil || !applied {
 		return err
+	}
+	if ours && (wj.Status == "queued" || wj.Status == "waiting") {
+		return h.checkLabels(ctx, j, gj.Labels)
+	}
+	if wj.RunnerID == 0 {
+		return nil
 	}
 	switch wj.Status {
 	case "in_progress":
@@ -118,6 +129,25 @@ func (h *webhookReceiver) workflowJob(ctx context.Context, p hookPayload) error 
 		}
 	}
 	return err
+}
+
+// checkLabels flags our job whose run asks for labels no runner of its
+// group has, and wakes the dispatcher when that frees the runner the run
+// held, as handlers/ does.
+func (h *webhookReceiver) checkLabels(ctx context.Context, j core.Job, labels []string) error {
+	var c queue.LabelCheck
+	err := h.e.store.InTx(ctx, func(q *store.Q) (err error) {
+		c, err = h.e.queue.CheckLabelsTx(ctx, q, j, labels)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	h.e.queue.Emit(c.Outcome)
+	if len(c.Missing) > 0 && c.Outcome.Changed() {
+		h.e.wake("label mismatch")
+	}
+	return nil
 }
 
 func (h *webhookReceiver) workflowRun(ctx context.Context, p hookPayload) error {

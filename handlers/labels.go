@@ -50,6 +50,12 @@ func (b *base) checkLabels(ctx context.Context, q *store.Q, fx *effects, job cor
 	if c.TemplateCleared {
 		log.Info().Str("template", job.TemplateID).Msg("label mismatch resolved")
 	}
+	if len(c.Missing) > 0 && c.Outcome.Changed() && !c.Outcome.Job.Status.Terminal() {
+		// A flagged run no longer holds a runner of its group (the
+		// dispatcher stops counting it; docs/ARCHITECTURE.md, "Dispatch
+		// protocol"): the runner it held may take the next job now.
+		fx.wake("label mismatch: run holds no runner")
+	}
 	if len(c.Missing) > 0 {
 		log.Warn().Str("template", job.TemplateID).Strs("runs_on", want).Strs("missing", c.Missing).
 			Strs("group_labels", c.GroupLabels).

@@ -203,7 +203,13 @@ func TestWorkflowJobOfOurRun(t *testing.T) {
 		})
 		t.Run("label mismatch flags the template with the differing labels", func(t *testing.T) {
 			j := h.job(core.StatusTriggered, 8101, false)
+			wakes := h.f.wakeCount()
 			h.post("workflow_job", wjob{Action: "queued", ID: 8102, RunID: 8101, Labels: []string{"self-hosted", "alpha", "gpu"}}.payload())
+			// The flagged run stops holding a runner of its group: the
+			// dispatcher must hear of it now, not at start_timeout.
+			if got := h.f.wakeCount() - wakes; got != 1 {
+				t.Fatalf("%d wake-ups for a newly flagged run, want 1", got)
+			}
 			tm, err := s.GetTemplate(ctx, "a1")
 			if err != nil {
 				t.Fatal(err)
@@ -227,7 +233,11 @@ func TestWorkflowJobOfOurRun(t *testing.T) {
 		})
 		t.Run("served labels clear an earlier mismatch", func(t *testing.T) {
 			h.job(core.StatusTriggered, 8201, false)
+			wakes := h.f.wakeCount()
 			h.post("workflow_job", wjob{Action: "queued", ID: 8202, RunID: 8201, Labels: []string{"self-hosted", "ALPHA"}}.payload())
+			if got := h.f.wakeCount() - wakes; got != 0 {
+				t.Fatalf("%d wake-ups for a run whose labels are served, want 0 (it frees nothing)", got)
+			}
 			tm, err := s.GetTemplate(ctx, "a1")
 			if err != nil {
 				t.Fatal(err)

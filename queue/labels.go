@@ -77,6 +77,23 @@ func (s *Service) CheckLabelsTx(ctx context.Context, q *store.Q, job core.Job, r
 	return check, nil
 }
 
+// CheckLabels is CheckLabelsTx on a transaction of its own, for a queued
+// GitHub job linked to our job after its webhook was applied (the webhook
+// beat the recording of the run id, so nothing checked it then); the change
+// is announced after the commit.
+func (s *Service) CheckLabels(ctx context.Context, job core.Job, runsOn []string) (LabelCheck, error) {
+	var c LabelCheck
+	err := s.store.InTx(ctx, func(q *store.Q) (err error) {
+		c, err = s.CheckLabelsTx(ctx, q, job, runsOn)
+		return err
+	})
+	if err != nil {
+		return LabelCheck{}, err
+	}
+	s.Emit(c.Outcome)
+	return c, nil
+}
+
 // templateOf returns the job's template, or the zero Template when the job
 // has none or it was removed from the config since (still log and count).
 func templateOf(ctx context.Context, q *store.Q, job core.Job) (core.Template, error) {

@@ -46,6 +46,13 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 			}
 		}
 
+		// The triggered job's run asks for labels its group lacks.
+		if err := s.InTx(ctx, func(q *store.Q) error {
+			return q.SetJobLabelMismatch(ctx, ids[2], "runs-on asks for gpu; no runner of group a has it")
+		}); err != nil {
+			t.Fatal(err)
+		}
+
 		full, err := s.ListJobsByStatus(ctx, core.StatusDispatching, core.StatusTriggered, core.StatusRunning)
 		if err != nil {
 			t.Fatal(err)
@@ -60,9 +67,14 @@ func TestLeanSnapshotReadsAgreeWithFullReads(t *testing.T) {
 		for i, j := range full {
 			l := lean[i]
 			if l.ID != j.ID || l.GroupID != j.GroupID || l.Status != j.Status || l.RunID != j.RunID ||
-				(l.TriggeredAt == nil) != (j.TriggeredAt == nil) || (l.TriggeredAt != nil && !l.TriggeredAt.Equal(*j.TriggeredAt)) {
+				(l.TriggeredAt == nil) != (j.TriggeredAt == nil) || (l.TriggeredAt != nil && !l.TriggeredAt.Equal(*j.TriggeredAt)) ||
+				l.LabelMismatch != (j.LabelMismatch != "") {
 				t.Fatalf("active job %d: lean %+v, full %+v", i, l, j)
 			}
+		}
+
+		if flagged := slices.IndexFunc(lean, func(l store.ActiveJob) bool { return l.LabelMismatch }); flagged < 0 || lean[flagged].ID != ids[2] {
+			t.Fatalf("label mismatch of job %d not in the lean read: %+v", ids[2], lean)
 		}
 
 		mustReplace(t, s, store.ScopeListing{Scope: "org:acme", Runners: []core.Runner{
