@@ -1931,7 +1931,10 @@ export interface paths {
          *     to receive that group's `job_state`, `queue_update` and `group_update`
          *     messages; `runner_status` and `system_status` go to every client.
          *     Each message is `{"type", "group_id"?, "data"}`. A client that does
-         *     not read is disconnected.
+         *     not read is disconnected. The socket lives no longer than the session
+         *     or API token that opened it: it is closed with code 4001 within 2 s
+         *     of a logout, expiry, revocation or the user being disabled. A GitHub
+         *     login's org membership is re-checked before the upgrade.
          */
         get: {
             parameters: {
@@ -1957,7 +1960,7 @@ export interface paths {
                     content?: never;
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description Origin not allowed */
+                /** @description Origin not allowed, or (`not_mapped`) a GitHub login that lost its role */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2264,6 +2267,7 @@ export interface components {
             run_url: string;
             runner_name: string;
             conclusion: string;
+            /** @description Why the job failed, or, for a pending job, why it waits ("waiting for the App's installation: ..." when the App is not installed on its repository or is suspended; cleared when the job is next claimed). */
             error: string;
             /** @enum {string} */
             source: "ui" | "api" | "comment";
@@ -2279,7 +2283,7 @@ export interface components {
             completed_at: string | null;
             /** @description A cancel was sent to GitHub for this triggered or running job and awaits GitHub's confirmation. */
             cancel_requested: boolean;
-            /** @description The runs-on labels of this job's run that no runner of its group has ("" when none); the run then waits in GitHub's queue. */
+            /** @description The runs-on labels of this job's run that no runner of its group has ("" when none); the run then waits in GitHub's queue and no longer holds a runner of its group. */
             label_mismatch: string;
         };
         JobPage: {
