@@ -148,27 +148,16 @@ func tokenRefused(err error) bool {
 }
 
 // recheckGitHubMembers re-checks every held GitHub user once per interval.
-func (s *Server) recheckGitHubMembers(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.closed:
-			return
-		case <-t.C:
-			for _, login := range s.members.logins() {
-				// A user with no live session here or elsewhere has nothing
-				// left to lose; their next login checks them afresh.
-				if n, err := s.store.CountLiveSessions(ctx, login); err == nil && n == 0 {
-					s.members.forget(login)
-					continue
-				}
-				if _, err := s.recheckGitHubUser(ctx, login); err != nil {
-					s.log.Warn().Err(err).Str("user", login).Msg("GitHub membership re-check failed; role kept until the next try")
-				}
-			}
+func (s *Server) recheckGitHubMembers(ctx context.Context) {
+	for _, login := range s.members.logins() {
+		// A user with no live session here or elsewhere has nothing left to
+		// lose; their next login checks them afresh.
+		if n, err := s.store.CountLiveSessions(ctx, login); err == nil && n == 0 {
+			s.members.forget(login)
+			continue
+		}
+		if _, err := s.recheckGitHubUser(ctx, login); err != nil {
+			s.log.Warn().Err(err).Str("user", login).Msg("GitHub membership re-check failed; role kept until the next try")
 		}
 	}
 }

@@ -192,18 +192,18 @@ func (s *Server) Start(ctx context.Context) error {
 	// restart does not report an empty queue until the next change.
 	s.hub.RefreshGauges(ctx)
 	s.started.Store(true)
-	go s.cleanSessions(ctx)
+	go s.every(ctx, sessionCleanupInterval, s.cleanSessions)
 	interval := s.opts.WSRecheckInterval
 	if interval <= 0 {
 		interval = wsRecheckInterval
 	}
-	go s.recheckSockets(ctx, interval)
+	go s.every(ctx, interval, s.recheckSockets)
 	if s.oauth.enabled {
-		every := s.cfg.Auth.GitHub.RecheckInterval
-		if every <= 0 || every > config.MaxGitHubRecheckInterval {
-			every = config.MaxGitHubRecheckInterval
+		recheck := s.cfg.Auth.GitHub.RecheckInterval
+		if recheck <= 0 || recheck > config.MaxGitHubRecheckInterval {
+			recheck = config.MaxGitHubRecheckInterval
 		}
-		go s.recheckGitHubMembers(ctx, every)
+		go s.every(ctx, recheck, s.recheckGitHubMembers)
 	}
 	return nil
 }
@@ -213,7 +213,17 @@ func (s *Server) Start(ctx context.Context) error {
 const sessionCleanupInterval = time.Hour
 
 func (s *Server) cleanSessions(ctx context.Context) {
-	t := time.NewTicker(sessionCleanupInterval)
+	s.touches.prune(s.now())
+	if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
+		s.log.Warn().Err(err).Msg("delete expired sessions")
+	} else if n > 0 {
+		s.log.Debug().Int64("deleted", n).Msg("expired sessions deleted")
+	}
+}
+
+// every runs fn each interval until ctx ends or the server closes.
+func (s *Server) every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -222,12 +232,7 @@ func (s *Server) cleanSessions(ctx context.Context) {
 		case <-s.closed:
 			return
 		case <-t.C:
-			s.touches.prune(s.now())
-			if n, err := s.store.DeleteExpiredSessions(ctx); err != nil {
-				s.log.Warn().Err(err).Msg("delete expired sessions")
-			} else if n > 0 {
-				s.log.Debug().Int64("deleted", n).Msg("expired sessions deleted")
-			}
+			fn(ctx)
 		}
 	}
 }

@@ -92,30 +92,19 @@ func (p *principal) key() string {
 func sessionKey(h store.SecretHash) string { return "session:" + hex.EncodeToString(h[:]) }
 func tokenKey(id int64) string             { return "token:" + strconv.FormatInt(id, 10) }
 
-// recheckSockets closes, every interval, the sockets whose session or token
-// is no longer live in the database, until ctx ends or the server closes.
-func (s *Server) recheckSockets(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.closed:
-			return
-		case <-t.C:
-			for _, key := range s.hub.Principals() {
-				live, err := s.principalLive(ctx, key)
-				if err != nil {
-					// A database hiccup must not disconnect every dashboard;
-					// the next tick tries again.
-					s.log.Warn().Err(err).Msg("re-check websocket credentials")
-					continue
-				}
-				if !live {
-					s.hub.CloseClients(key, "credentials ended")
-				}
-			}
+// recheckSockets closes the sockets whose session or token is no longer live
+// in the database (run every interval by Start).
+func (s *Server) recheckSockets(ctx context.Context) {
+	for _, key := range s.hub.Principals() {
+		live, err := s.principalLive(ctx, key)
+		if err != nil {
+			// A database hiccup must not disconnect every dashboard; the
+			// next tick tries again.
+			s.log.Warn().Err(err).Msg("re-check websocket credentials")
+			continue
+		}
+		if !live {
+			s.hub.CloseClients(key, "credentials ended")
 		}
 	}
 }
