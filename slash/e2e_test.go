@@ -286,7 +286,10 @@ func TestWritesPerInstallationAreAtLeastOneSecondApart(t *testing.T) {
 }
 
 func TestPermissionIsCachedBriefly(t *testing.T) {
-	w := newWorld(t, sqlite(t), worldOptions{})
+	// At Speed 10 the 60 s TTL is 6 s of wall time: two comments posted back
+	// to back fall within it even on a loaded machine (at the default speed
+	// it was 60 ms, which a busy machine could outlast).
+	w := newWorld(t, sqlite(t), worldOptions{speed: 10})
 	lookups := func() int { return w.sim.CountRequests("GET", "/collaborators/wes/permission") }
 	w.comment("wes", "/dispatch hive")
 	w.comment("wes", "/dispatch hive")

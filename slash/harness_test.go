@@ -84,6 +84,9 @@ type worldOptions struct {
 	disabled      bool
 	prs           slash.PullRequests
 	maxCommands   int
+	// speed of the simulated clock; default 1000 (a simulated minute is
+	// 60 ms of wall time).
+	speed float64
 }
 
 // events fans the queue's notifications out to the slash service.
@@ -106,7 +109,10 @@ func newWorld(t *testing.T, s *store.Store, opts worldOptions) *world {
 	}
 	w := &world{t: t, store: s}
 	// 1000x: a paced second takes a millisecond of real time.
-	w.sim = ghsimtest.New(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: 1000, AppSlug: "dispatchoor"})
+	if opts.speed == 0 {
+		opts.speed = 1000
+	}
+	w.sim = ghsimtest.New(t, ghsim.Options{Seed: 3, PrivateKey: key, WebhookSecret: hookSecret, Speed: opts.speed, AppSlug: "dispatchoor"})
 	for _, r := range []string{"infra", "private-stuff"} {
 		if _, err := w.sim.AddRepo(ghsim.Repo{Owner: "acme", Name: r, Workflows: []*ghsim.Workflow{{File: "sync.yml"}}}); err != nil {
 			t.Fatal(err)
