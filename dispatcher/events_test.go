@@ -125,6 +125,10 @@ func TestStartTimeoutRecordedOnJob(t *testing.T) {
 		if j := e.job(stuck.ID); j.Error != "" {
 			t.Fatalf("job flagged %q before start_timeout", j.Error)
 		}
+		// The run's queued webhook flags its label mismatch (the stuck
+		// template asks for a label the group lacks) at a moment of its own;
+		// wait for it, so only the start_timeout flag counts below.
+		e.waitFor("the run's label mismatch flagged", 5*time.Second, func() bool { return e.job(stuck.ID).LabelMismatch != "" })
 		rec.forgetJobs() // its dispatch was announced; only the flag counts below
 		e.clock.Advance(250 * time.Millisecond)
 		for range 2 {
