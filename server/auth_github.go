@@ -169,10 +169,14 @@ func (s *Server) githubCallbackFlow(w http.ResponseWriter, r *http.Request) erro
 		}
 		return err
 	}
+	// The token is stored before the session exists, so that no GitHub
+	// session is ever without a token to re-check it by.
+	if err := s.members.remember(r.Context(), login, tok); err != nil {
+		return err
+	}
 	if _, err := s.startSession(w, r, login); err != nil {
 		return err
 	}
-	s.members.remember(login, tok)
 	s.audit(r, login, "login", "", map[string]any{"method": "github", "role": role})
 	target := "/"
 	if b, err := base64.RawURLEncoding.DecodeString(encTarget); err == nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/ethpandaops/dispatchoor/hub"
 	"github.com/ethpandaops/dispatchoor/metrics"
 	"github.com/ethpandaops/dispatchoor/queue"
+	"github.com/ethpandaops/dispatchoor/secretbox"
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
@@ -118,7 +120,7 @@ func newHarness(t *testing.T, st *store.Store, o harnessOpts) *harness {
 	}
 	so := Options{
 		Logger: log, Store: st, Version: "test", Config: cfg, Queue: q, Metrics: m, Hub: wsHub,
-		BcryptCost: bcrypt.MinCost,
+		BcryptCost: bcrypt.MinCost, TokenSealer: testSealer(t),
 	}
 	if o.options != nil {
 		o.options(&so)
@@ -252,4 +254,19 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// testSealer is a secretbox with a fresh random key, as
+// DISPATCHOOR_SECRET_KEY gives in production.
+func testSealer(t testing.TB) *secretbox.Box {
+	t.Helper()
+	key := make([]byte, secretbox.KeySize)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v89/github"
@@ -14,68 +13,9 @@ import (
 	"github.com/ethpandaops/dispatchoor/store"
 )
 
-// githubMembers holds the OAuth tokens of the GitHub users who logged in
-// through this process, so their org membership can be asked of GitHub
-// again (docs/API.md, "GitHub membership re-check").
-//
-// Why the user's own token and not the App's installation token: GitHub's
-// "check organization membership" (GET /orgs/{org}/members/{username})
-// needs the App to hold the organization "Members" permission, which the
-// App does not ask for, and an installation in every mapped org; the
-// user's token answers GET /user/orgs with the same view the login used,
-// for any mapped org, and ghsim models exactly that. The tokens live in
-// this process's memory only (never in the database, so there is nothing
-// to seal); the price is that a user who logged in through another
-// replica, or before a restart, is re-checked only by that replica or at
-// their next login (docs/API.md says so).
-type githubMembers struct {
-	mu     sync.Mutex
-	tokens map[string]*oauth2.Token // login → token
-}
-
-func newGitHubMembers() *githubMembers {
-	return &githubMembers{tokens: map[string]*oauth2.Token{}}
-}
-
-func (m *githubMembers) remember(login string, tok *oauth2.Token) {
-	if tok == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.tokens[login] = tok
-}
-
-func (m *githubMembers) token(login string) (*oauth2.Token, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tokens[login]
-	return t, ok
-}
-
-func (m *githubMembers) forget(login string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.tokens, login)
-}
-
-func (m *githubMembers) logins() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.tokens))
-	for l := range m.tokens {
-		out = append(out, l)
-	}
-	return out
-}
-
 // githubRecheckTimeout bounds one user's re-check (GET /user and every
 // page of /user/orgs).
 const githubRecheckTimeout = 10 * time.Second
-
-// errNoMemberToken: this process holds no token for the user, so it
-// cannot re-check them.
-var errNoMemberToken = errors.New("no GitHub token held for this user")
 
 // recheckGitHubUser asks GitHub again for the user's orgs and applies the
 // mapping: a user who lost every role is disabled (GetSession then refuses
@@ -85,23 +25,28 @@ var errNoMemberToken = errors.New("no GitHub token held for this user")
 // and the user keeps their role until the next try, so a GitHub outage
 // does not log everybody out.
 func (s *Server) recheckGitHubUser(ctx context.Context, login string) (bool, error) {
-	tok, ok := s.members.token(login)
-	if !ok {
+	if s.members == nil {
 		return true, errNoMemberToken
+	}
+	tok, err := s.members.token(ctx, login)
+	if errors.Is(err, errNoMemberToken) {
+		return s.unheldGitHubUser(ctx, login, err)
+	}
+	if err != nil {
+		return true, err
 	}
 	// Bounded: a WebSocket handshake waits for this, and the periodic
 	// loop must not stall behind one slow answer.
 	ctx, cancel := context.WithTimeout(ctx, githubRecheckTimeout)
 	defer cancel()
-	// TokenSource refreshes an expiring user token (GitHub App user
-	// tokens last 8 hours) with its refresh token.
-	// Copies: oauth2's token sources write into the token they hand out,
-	// and a WebSocket handshake may re-check the same user concurrently.
-	held := *tok
-	fresh, err := s.oauth.conf.TokenSource(ctx, &held).Token()
+	fresh, err := s.freshToken(ctx, login, tok)
 	role := ""
 	if err == nil {
-		s.members.remember(login, fresh)
+		if !fresh.Expiry.Equal(tok.Expiry) || fresh.AccessToken != tok.AccessToken {
+			if rerr := s.members.remember(ctx, login, fresh); rerr != nil {
+				return true, fmt.Errorf("re-check GitHub membership of %s: %w", login, rerr)
+			}
+		}
 		var got string
 		var orgs []string
 		use := *fresh
@@ -118,7 +63,9 @@ func (s *Server) recheckGitHubUser(ctx context.Context, login string) (bool, err
 	}
 	if role == "" {
 		// Unmapped, or the user revoked the App's authorization.
-		s.members.forget(login)
+		if ferr := s.members.forget(ctx, login); ferr != nil {
+			s.log.Warn().Err(ferr).Str("user", login).Msg("forget the GitHub token of a user who lost their role")
+		}
 		if derr := s.store.DisableUser(ctx, login); derr != nil && !errors.Is(derr, store.ErrNotFound) {
 			return false, fmt.Errorf("disable %s, who lost their GitHub role: %w", login, derr)
 		}
@@ -147,13 +94,62 @@ func tokenRefused(err error) bool {
 	return errors.As(err, &re)
 }
 
-// recheckGitHubMembers re-checks every held GitHub user once per interval.
-func (s *Server) recheckGitHubMembers(ctx context.Context) {
-	for _, login := range s.members.logins() {
+// unheldGitHubUser decides for a user whose token is not held. A
+// GitHub-login user with a live session always has one (login stores it,
+// and the upgrade that added the table ended older sessions), so a missing
+// or unopenable token means it was lost (another DISPATCHOOR_SECRET_KEY,
+// tampering): their sessions end and they log in again, rather than going
+// unchecked. Password users have no token and nothing to re-check.
+func (s *Server) unheldGitHubUser(ctx context.Context, login string, cause error) (bool, error) {
+	u, err := s.store.GetUser(ctx, login)
+	if err != nil || u.Source != store.UserSourceGitHub {
+		return true, cause
+	}
+	if _, err := s.store.DeleteUserSessions(ctx, login); err != nil {
+		return true, fmt.Errorf("end the sessions of %s, whose GitHub token is lost: %w", login, err)
+	}
+	s.auditSystem(ctx, "github:"+login, "sessions_ended", map[string]any{"method": "github", "reason": "token not held"})
+	s.log.Warn().Err(cause).Str("user", login).Msg("GitHub user's token is not held; sessions ended, the user logs in again")
+	return false, nil
+}
+
+// freshToken returns the user's token, refreshed when it expired (GitHub
+// App user tokens last 8 hours; their refresh tokens are single-use). When
+// the refresh is refused, another replica may have refreshed the same
+// token a moment before and stored the new one: that one is tried once
+// before the refusal counts.
+func (s *Server) freshToken(ctx context.Context, login string, tok *oauth2.Token) (*oauth2.Token, error) {
+	// Copies: oauth2's token sources write into the token they hand out.
+	held := *tok
+	fresh, err := s.oauth.conf.TokenSource(ctx, &held).Token()
+	var re *oauth2.RetrieveError
+	if err == nil || !errors.As(err, &re) {
+		return fresh, err
+	}
+	again, gerr := s.members.token(ctx, login)
+	if gerr != nil || again.RefreshToken == tok.RefreshToken {
+		return nil, err
+	}
+	held = *again
+	return s.oauth.conf.TokenSource(ctx, &held).Token()
+}
+
+// recheckGitHubMembers re-checks the GitHub users whose last check is at
+// least staleAfter old. Every replica runs it; the claim in the database
+// gives each user to one replica per round.
+func (s *Server) recheckGitHubMembers(ctx context.Context, staleAfter time.Duration) {
+	logins, err := s.store.ClaimGitHubRechecks(ctx, staleAfter)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("claim GitHub membership re-checks")
+		return
+	}
+	for _, login := range logins {
 		// A user with no live session here or elsewhere has nothing left to
 		// lose; their next login checks them afresh.
 		if n, err := s.store.CountLiveSessions(ctx, login); err == nil && n == 0 {
-			s.members.forget(login)
+			if err := s.members.forget(ctx, login); err != nil {
+				s.log.Warn().Err(err).Str("user", login).Msg("forget the GitHub token of a user with no session")
+			}
 			continue
 		}
 		if _, err := s.recheckGitHubUser(ctx, login); err != nil {

@@ -121,14 +121,21 @@ func TestGitHubMembershipRecheck(t *testing.T) {
 	t.Run("a user who logged out is no longer asked about", func(t *testing.T) {
 		h, sim, _ := setup(t, 100*time.Millisecond)
 		octo := githubLoginVia(t, h, sim, "octo")
-		if len(h.srv.members.logins()) != 1 {
-			t.Fatalf("held after login: %v", h.srv.members.logins())
+		held := func() []string {
+			l, err := h.st.GitHubUserTokenLogins(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		if len(held()) != 1 {
+			t.Fatalf("held after login: %v", held())
 		}
 		h.doJSON(octo, "POST", "/api/v1/auth/logout", nil, http.StatusNoContent, nil)
 		deadline := time.Now().Add(2 * time.Second)
-		for len(h.srv.members.logins()) != 0 {
+		for len(held()) != 0 {
 			if time.Now().After(deadline) {
-				t.Fatalf("token still held after logout: %v", h.srv.members.logins())
+				t.Fatalf("token still held after logout: %v", held())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}

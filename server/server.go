@@ -94,6 +94,12 @@ type Options struct {
 	// Draining reports a graceful shutdown in progress: /health answers
 	// 503 "draining" while it returns true.
 	Draining func() bool
+	// TokenSealer seals the OAuth tokens of GitHub-login users in the
+	// database (secretbox keyed by DISPATCHOOR_SECRET_KEY). Start refuses
+	// GitHub login without it: an unsealed token would sit in the database,
+	// and a token kept only in memory could not be re-checked after a
+	// restart or by another replica.
+	TokenSealer TokenSealer
 	// WSRecheckInterval is how often the credentials behind open
 	// WebSockets are re-checked; 0 means wsRecheckInterval (1s).
 	WSRecheckInterval time.Duration
@@ -140,7 +146,7 @@ func New(opts Options) *Server {
 		opts: opts, cfg: cfg, store: opts.Store, queue: opts.Queue, metrics: opts.Metrics,
 		log: opts.Logger.With().Str("component", "server").Logger(),
 		mux: http.NewServeMux(), now: opts.Now, closed: make(chan struct{}),
-		touches: newSessionTouches(), members: newGitHubMembers(),
+		touches: newSessionTouches(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -152,6 +158,9 @@ func New(opts Options) *Server {
 	}
 	s.users = newBasicUsers(cfg.Auth.Basic, opts.BcryptCost, s.log)
 	s.oauth = newGitHubLogin(cfg)
+	if s.oauth.enabled && opts.TokenSealer != nil {
+		s.members = &githubMembers{st: s.store, box: opts.TokenSealer}
+	}
 	s.limits = newRateLimiters(cfg.Server.RateLimit, s.now)
 	s.hookFailures = &failureLimit{limit: cfg.Server.RateLimit.WebhookFailures.RequestsPerMinute, now: s.now}
 	s.clientIP = clientAddr{trusted: cfg.Server.TrustedProxyPrefixes()}
@@ -181,6 +190,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.store == nil {
 		return errors.New("server: a store is required")
 	}
+	if s.oauth.enabled && s.members == nil {
+		return errors.New("auth.github is enabled but DISPATCHOOR_SECRET_KEY is not set: GitHub users' tokens are kept sealed with it so that any replica can re-check their membership (docs/API.md, \"GitHub membership re-check\"); make a key with `openssl rand -base64 32`")
+	}
 	res, err := s.store.SyncBasicUsers(ctx, s.users.storeUsers())
 	if err != nil {
 		return fmt.Errorf("sync basic users from config: %w", err)
@@ -203,7 +215,11 @@ func (s *Server) Start(ctx context.Context) error {
 		if recheck <= 0 || recheck > config.MaxGitHubRecheckInterval {
 			recheck = config.MaxGitHubRecheckInterval
 		}
-		go s.every(ctx, recheck, s.recheckGitHubMembers)
+		// Ticking at half the interval and claiming users last checked at
+		// least half an interval ago re-checks each user at least once per
+		// interval, however many replicas share the work.
+		half := recheck / 2
+		go s.every(ctx, half, func(ctx context.Context) { s.recheckGitHubMembers(ctx, half) })
 	}
 	return nil
 }

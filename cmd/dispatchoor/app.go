@@ -161,6 +161,9 @@ func newApp(ctx context.Context, cfg *config.Config, load config.LoadOptions, lo
 	if a.disp != nil {
 		sopts.Reconciler = a.disp
 	}
+	if creds.Box != nil {
+		sopts.TokenSealer = creds.Box
+	}
 	if fsys, ok := ui.FS(); ok {
 		sopts.UI = ui.Handler(fsys)
 	}
